@@ -1,0 +1,283 @@
+"""``ManagementHandle``: the management plane. Reaching into an account goes through ``assume``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from silo.accounts import (
+    Account,
+    AccountId,
+    AccountRegistry,
+    AccountSpec,
+    AccountStatus,
+    KeyKind,
+    OrganizationalUnit,
+    OrganizationalUnits,
+    Principal,
+    account_id,
+    mint_context,
+)
+from silo.audit import AuditEntry, AuditLog
+from silo.credentials import AccessKey, AccessKeys, IssuedKey
+from silo.errors import Conflict, ValidationError
+from silo.guardrails import AttachedPolicy, Guardrail, Guardrails
+from silo.platform.account import AccountHandle
+from silo.store import Store, utcnow
+from silo.store.pages import Page
+
+MAX_SESSION = timedelta(hours=12)
+
+
+@dataclass(frozen=True, slots=True)
+class AssumedSession:
+    """The result of ``assume``: a handle bound to the account, and a session key for the API."""
+
+    handle: AccountHandle
+    key: IssuedKey
+
+
+class ManagementHandle:
+    """Everything the management plane may do. Made only for a management principal."""
+
+    def __init__(
+        self,
+        principal: Principal,
+        store: Store,
+        registry: AccountRegistry,
+        ous: OrganizationalUnits,
+        keys: AccessKeys,
+        guardrails: Guardrails,
+        audit: AuditLog,
+    ) -> None:
+        self.principal = principal
+        self._store = store
+        self._registry = registry
+        self._ous = ous
+        self._keys = keys
+        self._guardrails = guardrails
+        self._audit = audit
+
+    # --- accounts -------------------------------------------------------------------------------
+    def create_accounts(self, specs: Sequence[AccountSpec]) -> list[Account]:
+        made = self._registry.create_many(specs)
+        with self._store.write() as conn:
+            for account in made[:100]:
+                self._record(conn, "accounts:Create", account.account_id, details={"name": account.name})
+            if len(made) > 100:
+                self._record(conn, "accounts:CreateBatch", None, details={"count": len(made)})
+        return made
+
+    def create_account(self, spec: AccountSpec) -> Account:
+        return self.create_accounts([spec])[0]
+
+    def describe_account(self, account: str) -> Account:
+        return self._registry.get(account_id(account))
+
+    def list_accounts(
+        self,
+        *,
+        ou_id: str | None = None,
+        recursive: bool = False,
+        tags: Mapping[str, str | None] | None = None,
+        status: AccountStatus | None = None,
+        limit: int | None = None,
+        next_token: str | None = None,
+    ) -> Page[Account]:
+        return self._registry.list(
+            ou_id=ou_id, recursive=recursive, tags=tags, status=status, limit=limit, next_token=next_token
+        )
+
+    def suspend_account(self, account: str, reason: str = "") -> Account:
+        return self._change_status(account, AccountStatus.SUSPENDED, [AccountStatus.ACTIVE], reason)
+
+    def reactivate_account(self, account: str, reason: str = "") -> Account:
+        return self._change_status(account, AccountStatus.ACTIVE, [AccountStatus.SUSPENDED], reason)
+
+    def close_account(self, account: str, reason: str = "") -> Account:
+        """Close: the account's keys stop working; its data stays readable here until purged."""
+        closed = self._change_status(
+            account, AccountStatus.CLOSED, [AccountStatus.ACTIVE, AccountStatus.SUSPENDED], reason
+        )
+        with self._store.write() as conn:
+            self._keys.revoke_all(conn, closed.account_id)
+        return closed
+
+    def move_account(self, account: str, ou_id: str) -> Account:
+        moved = self._registry.move(account_id(account), ou_id)
+        with self._store.write() as conn:
+            self._record(conn, "accounts:Move", moved.account_id, details={"ou_id": ou_id})
+        return moved
+
+    def tag_account(self, account: str, tags: Mapping[str, str], remove: Sequence[str] = ()) -> Account:
+        return self._registry.tag(account_id(account), tags, remove)
+
+    def set_concurrency_limit(self, account: str, limit: int) -> Account:
+        changed = self._registry.set_concurrency_limit(account_id(account), limit)
+        with self._store.write() as conn:
+            self._record(conn, "accounts:SetConcurrencyLimit", changed.account_id, details={"limit": limit})
+        return changed
+
+    def purge_expired_accounts(self, now: datetime | None = None) -> list[AccountId]:
+        purged = self._registry.purge_expired(now)
+        if purged:
+            with self._store.write() as conn:
+                for gone in purged:
+                    self._guardrails.detach_all(conn, gone)
+                    self._record(conn, "accounts:Purge", gone)
+        return purged
+
+    # --- organizational units ----------------------------------------------------------------
+    def create_ou(self, name: str, parent_id: str | None = None) -> OrganizationalUnit:
+        return self._ous.create(name, parent_id)
+
+    def describe_ou(self, ou_id: str) -> OrganizationalUnit:
+        return self._ous.get(ou_id)
+
+    def list_ous(self, parent_id: str | None = None) -> list[OrganizationalUnit]:
+        return self._ous.children(parent_id)
+
+    def ou_tree(self) -> list[OrganizationalUnit]:
+        return self._ous.tree()
+
+    def rename_ou(self, ou_id: str, name: str) -> OrganizationalUnit:
+        return self._ous.rename(ou_id, name)
+
+    def delete_ou(self, ou_id: str) -> None:
+        self._ous.delete(ou_id)
+        with self._store.write() as conn:
+            self._guardrails.detach_all(conn, ou_id)
+
+    # --- keys -----------------------------------------------------------------------------------
+    def create_management_key(self, name: str) -> IssuedKey:
+        return self._keys.issue(self.principal.account_id, KeyKind.MANAGEMENT, name, created_by=self.principal.key_id)
+
+    def list_management_keys(self, *, include_revoked: bool = False, limit: int | None = None, next_token: str | None = None) -> Page[AccessKey]:
+        return self._keys.list(self.principal.account_id, include_revoked=include_revoked, limit=limit, next_token=next_token)
+
+    def rotate_management_key(self, key_id: str, *, grace_seconds: int = 0) -> IssuedKey:
+        return self._keys.rotate(self.principal.account_id, key_id, grace=timedelta(seconds=grace_seconds))
+
+    def revoke_management_key(self, key_id: str) -> AccessKey:
+        live = self._keys.list(self.principal.account_id, limit=1000).items
+        if all(k.key_id == key_id for k in live if k.kind is KeyKind.MANAGEMENT):
+            raise Conflict("refusing to revoke the last active management key: the fleet would have no manager")
+        return self._keys.revoke(self.principal.account_id, key_id)
+
+    def issue_account_key(self, account: str, name: str) -> IssuedKey:
+        target = self._active(account)
+        with self._store.write() as conn:
+            issued = self._keys.issue(target.account_id, KeyKind.ACCOUNT, name, created_by=self.principal.key_id, conn=conn)
+            self._record(conn, "keys:IssueAccountKey", target.account_id, details={"key_id": issued.key.key_id})
+        return issued
+
+    def list_account_keys(self, account: str, *, include_revoked: bool = False, limit: int | None = None, next_token: str | None = None) -> Page[AccessKey]:
+        target = self._registry.get(account_id(account))
+        return self._keys.list(target.account_id, include_revoked=include_revoked, limit=limit, next_token=next_token)
+
+    def revoke_account_key(self, account: str, key_id: str) -> AccessKey:
+        target = self._registry.get(account_id(account))
+        return self._keys.revoke(target.account_id, key_id)
+
+    # --- guardrails -----------------------------------------------------------------------------
+    def create_guardrail(self, name: str, document: object, description: str = "") -> Guardrail:
+        return self._guardrails.create(name, document, description)
+
+    def describe_guardrail(self, policy_id: str) -> Guardrail:
+        return self._guardrails.get(policy_id)
+
+    def list_guardrails(self) -> list[Guardrail]:
+        return self._guardrails.list()
+
+    def update_guardrail(self, policy_id: str, *, document: object = None, description: str | None = None) -> Guardrail:
+        return self._guardrails.update(policy_id, document=document, description=description)
+
+    def delete_guardrail(self, policy_id: str) -> None:
+        self._guardrails.delete(policy_id)
+
+    def attach_guardrail(self, policy_id: str, target_id: str) -> Guardrail:
+        self._check_target(target_id)
+        attached = self._guardrails.attach(policy_id, target_id)
+        with self._store.write() as conn:
+            self._record(conn, "guardrails:Attach", _account_or_none(target_id), details={"policy_id": policy_id, "target": target_id})
+        return attached
+
+    def detach_guardrail(self, policy_id: str, target_id: str) -> Guardrail:
+        detached = self._guardrails.detach(policy_id, target_id)
+        with self._store.write() as conn:
+            self._record(conn, "guardrails:Detach", _account_or_none(target_id), details={"policy_id": policy_id, "target": target_id})
+        return detached
+
+    def effective_guardrails(self, account: str) -> list[AttachedPolicy]:
+        found, path = self._registry.ou_path(account_id(account))
+        return self._guardrails.effective([*path, found.account_id])
+
+    # --- audit and assume -------------------------------------------------------------------------
+    def audit_log(self, *, account: str | None = None, action: str | None = None, limit: int | None = None, next_token: str | None = None) -> Page[AuditEntry]:
+        return self._audit.list(
+            account=account_id(account) if account else None, action=action, limit=limit, next_token=next_token
+        )
+
+    def assume(self, account: str, reason: str, *, duration: timedelta = timedelta(hours=1)) -> AssumedSession:
+        """Act inside one account, like assuming a cross-account role: audited, time-limited.
+
+        Suspended and closed accounts may be assumed to read their data (retention); writes stay
+        refused by the account handle.
+        """
+        if not isinstance(reason, str) or not 3 <= len(reason.strip()) <= 512:
+            raise ValidationError("reason: say why (3-512 characters); it goes into the audit log", field="reason")
+        if not timedelta(minutes=1) <= duration <= MAX_SESSION:
+            raise ValidationError("duration_seconds: from 60 to 43200", field="duration_seconds")
+        target = self._registry.get(account_id(account))
+        with self._store.write() as conn:
+            issued = self._keys.issue(
+                target.account_id,
+                KeyKind.SESSION,
+                "assumed-session",
+                created_by=self.principal.key_id,
+                expires_at=utcnow() + duration,
+                conn=conn,
+            )
+            self._record(
+                conn,
+                "accounts:Assume",
+                target.account_id,
+                reason=reason.strip(),
+                details={"session_key_id": issued.key.key_id, "duration_seconds": int(duration.total_seconds())},
+            )
+        session = Principal(issued.key.key_id, target.account_id, KeyKind.SESSION, assumed_by=self.principal.key_id)
+        handle = AccountHandle(mint_context(target.account_id, session), self._registry, self._keys, self._guardrails)
+        return AssumedSession(handle, issued)
+
+    # --- helpers ----------------------------------------------------------------------------------
+    def _change_status(self, account: str, status: AccountStatus, allowed_from: list[AccountStatus], reason: str) -> Account:
+        changed = self._registry.set_status(account_id(account), status, allowed_from=allowed_from)
+        with self._store.write() as conn:
+            self._record(conn, f"accounts:{status.value.title()}", changed.account_id, reason=reason)
+        return changed
+
+    def _active(self, account: str) -> Account:
+        found = self._registry.get(account_id(account))
+        if found.status is not AccountStatus.ACTIVE:
+            raise Conflict(f"account {found.account_id} is {found.status.value}", account_id=found.account_id)
+        return found
+
+    def _check_target(self, target_id: str) -> None:
+        if isinstance(target_id, str) and target_id.isdigit():
+            self._registry.get(account_id(target_id, where="target_id"))
+        elif isinstance(target_id, str) and (target_id.startswith("ou-") or target_id.startswith("r-")):
+            self._ous.get(target_id)
+        else:
+            raise ValidationError(f"target_id: a root, OU or account id, got {target_id!r}", field="target_id")
+
+    def _record(self, conn: Any, action: str, account: AccountId | None, *, reason: str = "", details: dict[str, Any] | None = None) -> None:
+        self._audit.record(conn, principal=self.principal.key_id, action=action, account=account, reason=reason, details=details)
+
+
+def _account_or_none(target_id: str) -> AccountId | None:
+    return AccountId(target_id) if target_id.isdigit() else None
+
+
+__all__ = ["AssumedSession", "ManagementHandle"]

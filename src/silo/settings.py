@@ -1,0 +1,79 @@
+"""Settings, read once from the environment (``SILO_*``) or given explicitly."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from silo.errors import ValidationError
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8777
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything a platform is built from.
+
+    Attributes:
+        home: ``SILO_HOME``, the directory for the embedded database, the root key and artifacts.
+        database_url: ``SILO_DATABASE_URL``; default a SQLite file in ``home``; ``postgresql://...``
+            selects PostgreSQL.
+        database_schema: ``SILO_DATABASE_SCHEMA``, PostgreSQL only: the schema to keep tables in
+            (tests give each run its own).
+        host, port: where ``silo server`` listens (``SILO_HOST``, ``SILO_PORT``).
+        max_body_bytes: ``SILO_MAX_BODY_BYTES``, the largest request body the API reads.
+        closed_account_retention_days: ``SILO_CLOSED_ACCOUNT_RETENTION_DAYS``, how long a closed
+            account's data stays readable to the management plane before it is purged.
+        strict_scoping: ``SILO_STRICT_SCOPING``, refuse any statement on an account-owned table
+            that lacks an account filter and is not marked cross-account (on in tests).
+    """
+
+    home: Path = field(default_factory=lambda: Path(".silo"))
+    database_url: str | None = None
+    database_schema: str | None = None
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    max_body_bytes: int = 1024 * 1024
+    closed_account_retention_days: int = 90
+    strict_scoping: bool = False
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        """Read ``SILO_*`` variables; unknown values are a clear error, not a silent default."""
+        env = dict(os.environ if environ is None else environ)
+        return cls(
+            home=Path(env.get("SILO_HOME", ".silo")),
+            database_url=env.get("SILO_DATABASE_URL") or None,
+            database_schema=env.get("SILO_DATABASE_SCHEMA") or None,
+            host=env.get("SILO_HOST", DEFAULT_HOST),
+            port=_int(env, "SILO_PORT", DEFAULT_PORT),
+            max_body_bytes=_int(env, "SILO_MAX_BODY_BYTES", 1024 * 1024),
+            closed_account_retention_days=_int(env, "SILO_CLOSED_ACCOUNT_RETENTION_DAYS", 90),
+            strict_scoping=env.get("SILO_STRICT_SCOPING", "") in {"1", "true", "yes"},
+        )
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The SQLAlchemy URL: the embedded SQLite file unless a URL was given."""
+        if self.database_url is None:
+            return f"sqlite:///{(self.home / 'silo.db').resolve()}"
+        return self.database_url
+
+    @property
+    def root_key_path(self) -> Path:
+        return self.home / "root-key"
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValidationError(f"{name} must be an integer, got {raw!r}") from None

@@ -1,0 +1,107 @@
+"""``Store``: the database behind a platform, SQLite (embedded) or PostgreSQL (cluster)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+
+from silo.errors import ValidationError
+from silo.store import migrate
+from silo.store.scoping import install_scoping_guard
+
+_MIGRATION_LOCK = 7_377_001  # pg_advisory_xact_lock key: one node migrates at a time
+
+
+class Store:
+    """An engine plus the few rules every caller relies on.
+
+    ``read()`` gives a connection in a transaction that only reads; ``write()`` a transaction that
+    takes the write lock up front on SQLite (``BEGIN IMMEDIATE``), so two writers queue on the
+    busy timeout instead of failing on a lock upgrade.
+    """
+
+    def __init__(self, url: str, *, schema: str | None = None, strict_scoping: bool = False) -> None:
+        self.url = _normalise_url(url)
+        self.schema = schema
+        self.dialect = make_url(self.url).get_backend_name()
+        self.engine = self._create_engine()
+        if strict_scoping:
+            install_scoping_guard(self.engine)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    def _create_engine(self) -> sa.Engine:
+        if self.dialect == "sqlite":
+            database = make_url(self.url).database
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            engine = sa.create_engine(
+                self.url,
+                connect_args={"check_same_thread": False, "timeout": 30, "isolation_level": None},
+                pool_size=8,
+                max_overflow=8,
+            )
+            event.listen(engine, "connect", _sqlite_on_connect)
+            event.listen(engine, "begin", _sqlite_on_begin)
+            return engine
+        if self.dialect == "postgresql":
+            connect_args: dict[str, Any] = {}
+            if self.schema:
+                connect_args["options"] = f"-csearch_path={self.schema}"
+            return sa.create_engine(self.url, connect_args=connect_args, pool_size=10, max_overflow=10)
+        raise ValidationError(f"SILO_DATABASE_URL: unsupported database {self.dialect!r} (use sqlite or postgresql)")
+
+    @contextmanager
+    def read(self) -> Iterator[sa.Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[sa.Connection]:
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(silo_write=True)
+            with conn.begin():
+                yield conn
+
+    def migrate(self) -> list[str]:
+        """Create the schema (PostgreSQL: inside ``schema``) and apply pending migrations."""
+        if self.dialect == "postgresql" and self.schema:
+            with self.engine.connect() as conn, conn.begin():
+                conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+        with self.write() as conn:
+            if self.dialect == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+            return migrate.upgrade(conn)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _normalise_url(url: str) -> str:
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def _sqlite_on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _sqlite_on_begin(conn: sa.Connection) -> None:
+    # pysqlite's own transaction handling is off (isolation_level=None); begin explicitly.
+    immediate = conn.get_execution_options().get("silo_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

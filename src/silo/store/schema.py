@@ -1,0 +1,126 @@
+"""The one schema, for both backends.
+
+Naming says who owns a row: tables whose primary key starts with ``account_id`` belong to one
+account and every statement on them must filter by it (see ``scoping``); tables prefixed
+``fleet_`` are management-plane state that spans accounts.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from silo.store.types import UtcDateTime
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+fleet_meta = sa.Table(
+    "fleet_meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+fleet_ous = sa.Table(
+    "fleet_ous",
+    metadata,
+    sa.Column("ou_id", sa.String(40), primary_key=True),
+    sa.Column("parent_id", sa.String(40), nullable=True),
+    sa.Column("name", sa.String(128), nullable=False),
+    # Materialised path of ids from the root, "/r-ab12/ou-ab12-x/": OUs never move, so the
+    # path never changes and "everything under this OU" is a prefix match.
+    sa.Column("path", sa.String(2048), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("parent_id", "name"),
+    sa.Index(None, "path"),
+)
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("owner_email", sa.String(254), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("ou_id", sa.String(40), nullable=False, index=True),
+    sa.Column("ou_path", sa.String(2048), nullable=False, index=True),
+    sa.Column("concurrency_limit", sa.Integer, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Column("closed_at", UtcDateTime, nullable=True),
+    sa.Column("purge_after", UtcDateTime, nullable=True, index=True),
+)
+
+account_tags = sa.Table(
+    "account_tags",
+    metadata,
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("key", sa.String(128), primary_key=True),
+    sa.Column("value", sa.String(256), nullable=False),
+    sa.Index(None, "key", "value"),
+)
+
+access_keys = sa.Table(
+    "access_keys",
+    metadata,
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("key_id", sa.String(24), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_by", sa.String(24), nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=True),
+    sa.Column("last_used_at", UtcDateTime, nullable=True),
+    sa.Column("revoked_at", UtcDateTime, nullable=True),
+    sa.UniqueConstraint("key_id"),
+)
+
+fleet_guardrails = sa.Table(
+    "fleet_guardrails",
+    metadata,
+    sa.Column("policy_id", sa.String(24), primary_key=True),
+    sa.Column("name", sa.String(128), nullable=False, unique=True),
+    sa.Column("description", sa.String(512), nullable=False),
+    sa.Column("document", sa.JSON, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+fleet_guardrail_attachments = sa.Table(
+    "fleet_guardrail_attachments",
+    metadata,
+    sa.Column("policy_id", sa.String(24), primary_key=True),
+    sa.Column("target_id", sa.String(40), primary_key=True),
+    sa.Column("attached_at", UtcDateTime, nullable=False),
+    sa.Index(None, "target_id"),
+)
+
+fleet_audit_log = sa.Table(
+    "fleet_audit_log",
+    metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("principal", sa.String(24), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("account_id", sa.String(12), nullable=True, index=True),
+    sa.Column("reason", sa.String(512), nullable=False),
+    sa.Column("details", sa.JSON, nullable=False),
+)
+
+
+def account_owned_tables() -> list[sa.Table]:
+    """Tables whose rows belong to one account (``account_id`` leads the primary key)."""
+    return [
+        t
+        for t in metadata.sorted_tables
+        if t.primary_key.columns and next(iter(t.primary_key.columns)).name == "account_id"
+    ]
