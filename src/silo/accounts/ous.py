@@ -25,7 +25,9 @@ def _random(n: int) -> str:
 
 def check_ou_id(value: object, *, where: str = "ou_id") -> str:
     if not isinstance(value, str) or not _OU_ID.match(value):
-        raise ValidationError(f"{where}: not an OU or root id (r-xxxx or ou-xxxx-xxxxxxxx): {value!r}", field=where)
+        raise ValidationError(
+            f"{where}: not an OU or root id (r-xxxx or ou-xxxx-xxxxxxxx): {value!r}", field=where
+        )
     return value
 
 
@@ -42,7 +44,9 @@ class OrganizationalUnits:
         root_id = f"r-{_random(4)}"
         now = utcnow()
         conn.execute(
-            fleet_ous.insert().values(ou_id=root_id, parent_id=None, name="Root", path=f"/{root_id}/", created_at=now)
+            fleet_ous.insert().values(
+                ou_id=root_id, parent_id=None, name="Root", path=f"/{root_id}/", created_at=now
+            )
         )
         conn.execute(fleet_meta.insert().values(key="root_ou_id", value=root_id))
         return OrganizationalUnit(root_id, "Root", None, f"/{root_id}/", now)
@@ -56,13 +60,17 @@ class OrganizationalUnits:
 
     def create(self, name: str, parent_id: str | None = None) -> OrganizationalUnit:
         if not isinstance(name, str) or not _OU_NAME.match(name):
-            raise ValidationError(f"name: 1-128 letters, digits, space, '.', '_' or '-'; got {name!r}", field="name")
+            raise ValidationError(
+                f"name: 1-128 letters, digits, space, '.', '_' or '-'; got {name!r}", field="name"
+            )
         with self._store.write() as conn:
             parent = self._get(conn, parent_id) if parent_id else self.ensure_root(conn)
             if len(parent.ancestry) >= MAX_DEPTH + 1:
                 raise ValidationError(f"parent_id: OUs nest at most {MAX_DEPTH} deep", field="parent_id")
             exists = conn.execute(
-                sa.select(fleet_ous.c.ou_id).where(fleet_ous.c.parent_id == parent.ou_id, fleet_ous.c.name == name)
+                sa.select(fleet_ous.c.ou_id).where(
+                    fleet_ous.c.parent_id == parent.ou_id, fleet_ous.c.name == name
+                )
             ).first()
             if exists:
                 raise Conflict(f"an OU named {name!r} already exists under {parent.ou_id}", ou_id=exists[0])
@@ -71,7 +79,11 @@ class OrganizationalUnits:
             ou = OrganizationalUnit(ou_id, name, parent.ou_id, f"{parent.path}{ou_id}/", utcnow())
             conn.execute(
                 fleet_ous.insert().values(
-                    ou_id=ou.ou_id, parent_id=ou.parent_id, name=ou.name, path=ou.path, created_at=ou.created_at
+                    ou_id=ou.ou_id,
+                    parent_id=ou.parent_id,
+                    name=ou.name,
+                    path=ou.path,
+                    created_at=ou.created_at,
                 )
             )
             return ou
@@ -87,7 +99,11 @@ class OrganizationalUnits:
 
     def children(self, parent_id: str | None = None) -> list[OrganizationalUnit]:
         with self._store.read() as conn:
-            parent = self._get(conn, check_ou_id(parent_id, where="parent_id")) if parent_id else self.ensure_root(conn)
+            parent = (
+                self._get(conn, check_ou_id(parent_id, where="parent_id"))
+                if parent_id
+                else self.ensure_root(conn)
+            )
             rows = conn.execute(
                 sa.select(fleet_ous).where(fleet_ous.c.parent_id == parent.ou_id).order_by(fleet_ous.c.name)
             ).all()
@@ -100,14 +116,18 @@ class OrganizationalUnits:
 
     def rename(self, ou_id: str, name: str) -> OrganizationalUnit:
         if not isinstance(name, str) or not _OU_NAME.match(name):
-            raise ValidationError(f"name: 1-128 letters, digits, space, '.', '_' or '-'; got {name!r}", field="name")
+            raise ValidationError(
+                f"name: 1-128 letters, digits, space, '.', '_' or '-'; got {name!r}", field="name"
+            )
         with self._store.write() as conn:
             ou = self._get(conn, check_ou_id(ou_id))
             if ou.is_root:
                 raise Conflict("the root cannot be renamed")
             clash = conn.execute(
                 sa.select(fleet_ous.c.ou_id).where(
-                    fleet_ous.c.parent_id == ou.parent_id, fleet_ous.c.name == name, fleet_ous.c.ou_id != ou_id
+                    fleet_ous.c.parent_id == ou.parent_id,
+                    fleet_ous.c.name == name,
+                    fleet_ous.c.ou_id != ou_id,
                 )
             ).first()
             if clash:
@@ -121,7 +141,9 @@ class OrganizationalUnits:
             ou = self._get(conn, check_ou_id(ou_id))
             if ou.is_root:
                 raise Conflict("the root cannot be deleted")
-            if conn.execute(sa.select(fleet_ous.c.ou_id).where(fleet_ous.c.parent_id == ou_id).limit(1)).first():
+            if conn.execute(
+                sa.select(fleet_ous.c.ou_id).where(fleet_ous.c.parent_id == ou_id).limit(1)
+            ).first():
                 raise Conflict(f"OU {ou_id} still has child OUs; delete or empty them first")
             has_accounts = conn.execute(
                 sa.select(accounts.c.account_id)

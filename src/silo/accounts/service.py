@@ -65,15 +65,17 @@ class AccountRegistry:
             check_tags(spec.tags, where=f"{where}.tags".lstrip("."))
             _check_limit(spec.concurrency_limit, f"{where}.concurrency_limit".lstrip("."))
             if spec.name.lower() in names:
-                raise ValidationError(f"{where}.name: {spec.name!r} appears twice in this request".lstrip("."))
+                raise ValidationError(
+                    f"{where}.name: {spec.name!r} appears twice in this request".lstrip(".")
+                )
             names.add(spec.name.lower())
         now = utcnow()
         with self._store.write() as conn:
             root = self._ous.ensure_root(conn)
-            paths = {None: root.path}
+            paths: dict[str | None, str] = {None: root.path}
             for spec in specs:
-                if spec.ou_id not in paths:
-                    paths[spec.ou_id] = self._ous.get_in(conn, spec.ou_id).path  # type: ignore[arg-type]
+                if spec.ou_id is not None and spec.ou_id not in paths:
+                    paths[spec.ou_id] = self._ous.get_in(conn, spec.ou_id).path
             self._refuse_taken_names(conn, [s.name for s in specs])
             ids = self._fresh_ids(conn, len(specs))
             made = [
@@ -138,7 +140,7 @@ class AccountRegistry:
             raise NotFound(f"no account {account}", account_id=account)
         return _account(row, {}), [p for p in row._mapping["ou_path"].split("/") if p]
 
-    def list(
+    def find(
         self,
         *,
         ou_id: str | None = None,
@@ -175,7 +177,9 @@ class AccountRegistry:
         token = encode_token(items[-1].account_id) if len(rows) > size else None
         return Page(items, token)
 
-    def set_status(self, account: AccountId, status: AccountStatus, *, allowed_from: Iterable[AccountStatus]) -> Account:
+    def set_status(
+        self, account: AccountId, status: AccountStatus, *, allowed_from: Iterable[AccountStatus]
+    ) -> Account:
         self._refuse_management(account, status.value.lower())
         now = utcnow()
         with self._store.write() as conn:
@@ -212,8 +216,12 @@ class AccountRegistry:
             merged = {k: v for k, v in current.tags.items() if k not in set(remove)} | dict(tags)
             check_tags(merged)
             conn.execute(sa.delete(account_tags).where(account_tags.c.account_id == account))
-            insert_rows(conn, account_tags, [{"account_id": account, "key": k, "value": v} for k, v in merged.items()])
-            conn.execute(sa.update(accounts).where(accounts.c.account_id == account).values(updated_at=utcnow()))
+            insert_rows(
+                conn, account_tags, [{"account_id": account, "key": k, "value": v} for k, v in merged.items()]
+            )
+            conn.execute(
+                sa.update(accounts).where(accounts.c.account_id == account).values(updated_at=utcnow())
+            )
             return self.get_in(conn, account)
 
     def set_concurrency_limit(self, account: AccountId, limit: int) -> Account:

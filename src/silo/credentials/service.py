@@ -10,7 +10,14 @@ import sqlalchemy as sa
 from silo.accounts.context import KeyKind, Principal
 from silo.accounts.models import AccountId
 from silo.credentials.models import AccessKey, IssuedKey, KeyStatus
-from silo.credentials.tokens import hash_secret, join_token, new_key_id, new_secret, secret_matches, split_token
+from silo.credentials.tokens import (
+    hash_secret,
+    join_token,
+    new_key_id,
+    new_secret,
+    secret_matches,
+    split_token,
+)
 from silo.errors import AuthenticationError, NotFound, ValidationError
 from silo.store import Store, utcnow
 from silo.store.pages import Page, check_limit, decode_token, encode_token
@@ -45,7 +52,9 @@ class AccessKeys:
         conn: sa.Connection | None = None,
     ) -> IssuedKey:
         if not isinstance(name, str) or not _KEY_NAME.match(name):
-            raise ValidationError(f"name: 1-64 letters, digits, space, '.', '_' or '-'; got {name!r}", field="name")
+            raise ValidationError(
+                f"name: 1-64 letters, digits, space, '.', '_' or '-'; got {name!r}", field="name"
+            )
         if conn is None:
             with self._store.write() as own:
                 return self.issue(account, kind, name, created_by=created_by, expires_at=expires_at, conn=own)
@@ -58,10 +67,14 @@ class AccessKeys:
                 )
             ).scalar_one()
             if active >= MAX_ACTIVE_KEYS:
-                raise ValidationError(f"account {account} already has {MAX_ACTIVE_KEYS} active keys; revoke one first")
+                raise ValidationError(
+                    f"account {account} already has {MAX_ACTIVE_KEYS} active keys; revoke one first"
+                )
         key_id, secret = new_key_id(kind), new_secret()
         now = utcnow()
-        key = AccessKey(key_id, account, kind, name, KeyStatus.ACTIVE, created_by, now, expires_at, None, None)
+        key = AccessKey(
+            key_id, account, kind, name, KeyStatus.ACTIVE, created_by, now, expires_at, None, None
+        )
         conn.execute(
             access_keys.insert().values(
                 account_id=account,
@@ -81,7 +94,9 @@ class AccessKeys:
         check_key_id(key_id)
         with self._store.read() as conn:
             row = conn.execute(
-                sa.select(access_keys).where(access_keys.c.account_id == account, access_keys.c.key_id == key_id)
+                sa.select(access_keys).where(
+                    access_keys.c.account_id == account, access_keys.c.key_id == key_id
+                )
             ).first()
         if row is None:
             raise NotFound(f"no key {key_id} in account {account}", key_id=key_id)
@@ -157,7 +172,9 @@ class AccessKeys:
         with self._store.read() as conn:
             row = conn.execute(
                 # The key id is the only handle before we know the account: a cross-account lookup by design.
-                sa.select(access_keys).where(access_keys.c.key_id == key_id).execution_options(cross_account=True)
+                sa.select(access_keys)
+                .where(access_keys.c.key_id == key_id)
+                .execution_options(cross_account=True)
             ).first()
         now = utcnow()
         if row is None or not secret_matches(key_id, secret, row._mapping["secret_hash"]):
@@ -174,7 +191,12 @@ class AccessKeys:
                     .where(access_keys.c.account_id == key.account_id, access_keys.c.key_id == key_id)
                     .values(last_used_at=now)
                 )
-        return Principal(key_id, key.account_id, key.kind, assumed_by=key.created_by if key.kind is KeyKind.SESSION else None)
+        return Principal(
+            key_id,
+            key.account_id,
+            key.kind,
+            assumed_by=key.created_by if key.kind is KeyKind.SESSION else None,
+        )
 
 
 def _key(row: sa.Row[tuple[object, ...]]) -> AccessKey:

@@ -51,7 +51,9 @@ class Guardrails:
         now = utcnow()
         policy_id = f"gr-{secrets.token_hex(6)}"
         with self._store.write() as conn:
-            if conn.execute(sa.select(fleet_guardrails.c.policy_id).where(fleet_guardrails.c.name == name)).first():
+            if conn.execute(
+                sa.select(fleet_guardrails.c.policy_id).where(fleet_guardrails.c.name == name)
+            ).first():
                 raise Conflict(f"a guardrail named {name!r} already exists", name=name)
             conn.execute(
                 fleet_guardrails.insert().values(
@@ -70,7 +72,7 @@ class Guardrails:
         with self._store.read() as conn:
             return self._get(conn, policy_id)
 
-    def list(self) -> list[Guardrail]:
+    def all(self) -> list[Guardrail]:
         with self._store.read() as conn:
             rows = conn.execute(sa.select(fleet_guardrails).order_by(fleet_guardrails.c.name)).all()
             targets = self._targets(conn, None)
@@ -86,7 +88,9 @@ class Guardrails:
             values["description"] = description
         with self._store.write() as conn:
             self._get(conn, policy_id)
-            conn.execute(sa.update(fleet_guardrails).where(fleet_guardrails.c.policy_id == policy_id).values(**values))
+            conn.execute(
+                sa.update(fleet_guardrails).where(fleet_guardrails.c.policy_id == policy_id).values(**values)
+            )
             return self._get(conn, policy_id)
 
     def delete(self, policy_id: str) -> None:
@@ -127,7 +131,9 @@ class Guardrails:
             return self._get(conn, policy_id)
 
     def detach_all(self, conn: sa.Connection, target_id: str) -> None:
-        conn.execute(sa.delete(fleet_guardrail_attachments).where(fleet_guardrail_attachments.c.target_id == target_id))
+        conn.execute(
+            sa.delete(fleet_guardrail_attachments).where(fleet_guardrail_attachments.c.target_id == target_id)
+        )
 
     def effective(self, targets: Sequence[str]) -> list[AttachedPolicy]:
         """Policies attached to ``targets``, in their order (root, OUs down the path, the account)."""
@@ -143,12 +149,19 @@ class Guardrails:
                     fleet_guardrails.c.document,
                     fleet_guardrails.c.updated_at,
                 )
-                .join(fleet_guardrails, fleet_guardrails.c.policy_id == fleet_guardrail_attachments.c.policy_id)
+                .join(
+                    fleet_guardrails, fleet_guardrails.c.policy_id == fleet_guardrail_attachments.c.policy_id
+                )
                 .where(fleet_guardrail_attachments.c.target_id.in_(list(targets)))
             ).all()
         order = {t: i for i, t in enumerate(targets)}
-        rows.sort(key=lambda r: (order[r.target_id], r.attached_at, r.policy_id))
-        return [AttachedPolicy(r.policy_id, r.name, r.target_id, self._policy(r.policy_id, r.updated_at, r.document)) for r in rows]
+        rows = sorted(rows, key=lambda r: (order[r.target_id], r.attached_at, r.policy_id))
+        return [
+            AttachedPolicy(
+                r.policy_id, r.name, r.target_id, self._policy(r.policy_id, r.updated_at, r.document)
+            )
+            for r in rows
+        ]
 
     def _policy(self, policy_id: str, version: datetime, document: object) -> Policy:
         # Parsed documents are cached per (id, updated_at): compiling on every request would cost more
@@ -162,7 +175,9 @@ class Guardrails:
         return policy
 
     def _get(self, conn: sa.Connection, policy_id: str) -> Guardrail:
-        row = conn.execute(sa.select(fleet_guardrails).where(fleet_guardrails.c.policy_id == policy_id)).first()
+        row = conn.execute(
+            sa.select(fleet_guardrails).where(fleet_guardrails.c.policy_id == policy_id)
+        ).first()
         if row is None:
             raise NotFound(f"no guardrail {policy_id}", policy_id=policy_id)
         return _guardrail(row, self._targets(conn, policy_id).get(policy_id, ()))
@@ -189,4 +204,6 @@ def _check_description(description: object) -> None:
 
 def _guardrail(row: sa.Row[tuple[object, ...]], targets: tuple[str, ...]) -> Guardrail:
     m = row._mapping
-    return Guardrail(m["policy_id"], m["name"], m["description"], m["document"], m["created_at"], m["updated_at"], targets)
+    return Guardrail(
+        m["policy_id"], m["name"], m["description"], m["document"], m["created_at"], m["updated_at"], targets
+    )

@@ -32,7 +32,9 @@ class AccountHandle:
     def account_id(self) -> str:
         return self.context.account_id
 
-    def authorize(self, action: str, facts: Mapping[str, object] | None = None, *, write: bool = True) -> Account:
+    def authorize(
+        self, action: str, facts: Mapping[str, object] | None = None, *, write: bool = True
+    ) -> Account:
         """Refuse ``action`` unless this context may take it now; returns the account."""
         account, path = self._registry.ou_path(self.context.account_id)
         assumed = self.context.principal.kind is KeyKind.SESSION
@@ -73,9 +75,13 @@ class AccountKeys:
         ctx = self._account
         return self._keys.issue(ctx.account_id, KeyKind.ACCOUNT, name, created_by=ctx.principal.key_id)
 
-    def list(self, *, include_revoked: bool = False, limit: int | None = None, next_token: str | None = None) -> Page[AccessKey]:
+    def list(
+        self, *, include_revoked: bool = False, limit: int | None = None, next_token: str | None = None
+    ) -> Page[AccessKey]:
         self._handle.authorize("keys:List", write=False)
-        return self._keys.list(self._account.account_id, include_revoked=include_revoked, limit=limit, next_token=next_token)
+        return self._keys.list(
+            self._account.account_id, include_revoked=include_revoked, limit=limit, next_token=next_token
+        )
 
     def get(self, key_id: str) -> AccessKey:
         self._handle.authorize("keys:Get", write=False)

@@ -58,7 +58,9 @@ class Platform:
         """Connect to the store and bring its schema up to date."""
         settings = settings or Settings.from_env()
         store = Store(
-            settings.resolved_database_url, schema=settings.database_schema, strict_scoping=settings.strict_scoping
+            settings.resolved_database_url,
+            schema=settings.database_schema,
+            strict_scoping=settings.strict_scoping,
         )
         store.migrate()
         return cls(settings, store)
@@ -135,5 +137,7 @@ class Platform:
 
     @staticmethod
     def _management_account_id(conn: sa.Connection) -> AccountId | None:
-        value = conn.execute(sa.select(fleet_meta.c.value).where(fleet_meta.c.key == "management_account_id")).scalar()
+        value = conn.execute(
+            sa.select(fleet_meta.c.value).where(fleet_meta.c.key == "management_account_id")
+        ).scalar()
         return AccountId(value) if value else None

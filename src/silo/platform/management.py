@@ -86,7 +86,7 @@ class ManagementHandle:
         limit: int | None = None,
         next_token: str | None = None,
     ) -> Page[Account]:
-        return self._registry.list(
+        return self._registry.find(
             ou_id=ou_id, recursive=recursive, tags=tags, status=status, limit=limit, next_token=next_token
         )
 
@@ -152,10 +152,16 @@ class ManagementHandle:
 
     # --- keys -----------------------------------------------------------------------------------
     def create_management_key(self, name: str) -> IssuedKey:
-        return self._keys.issue(self.principal.account_id, KeyKind.MANAGEMENT, name, created_by=self.principal.key_id)
+        return self._keys.issue(
+            self.principal.account_id, KeyKind.MANAGEMENT, name, created_by=self.principal.key_id
+        )
 
-    def list_management_keys(self, *, include_revoked: bool = False, limit: int | None = None, next_token: str | None = None) -> Page[AccessKey]:
-        return self._keys.list(self.principal.account_id, include_revoked=include_revoked, limit=limit, next_token=next_token)
+    def list_management_keys(
+        self, *, include_revoked: bool = False, limit: int | None = None, next_token: str | None = None
+    ) -> Page[AccessKey]:
+        return self._keys.list(
+            self.principal.account_id, include_revoked=include_revoked, limit=limit, next_token=next_token
+        )
 
     def rotate_management_key(self, key_id: str, *, grace_seconds: int = 0) -> IssuedKey:
         return self._keys.rotate(self.principal.account_id, key_id, grace=timedelta(seconds=grace_seconds))
@@ -163,19 +169,34 @@ class ManagementHandle:
     def revoke_management_key(self, key_id: str) -> AccessKey:
         live = self._keys.list(self.principal.account_id, limit=1000).items
         if all(k.key_id == key_id for k in live if k.kind is KeyKind.MANAGEMENT):
-            raise Conflict("refusing to revoke the last active management key: the fleet would have no manager")
+            raise Conflict(
+                "refusing to revoke the last active management key: the fleet would have no manager"
+            )
         return self._keys.revoke(self.principal.account_id, key_id)
 
     def issue_account_key(self, account: str, name: str) -> IssuedKey:
         target = self._active(account)
         with self._store.write() as conn:
-            issued = self._keys.issue(target.account_id, KeyKind.ACCOUNT, name, created_by=self.principal.key_id, conn=conn)
-            self._record(conn, "keys:IssueAccountKey", target.account_id, details={"key_id": issued.key.key_id})
+            issued = self._keys.issue(
+                target.account_id, KeyKind.ACCOUNT, name, created_by=self.principal.key_id, conn=conn
+            )
+            self._record(
+                conn, "keys:IssueAccountKey", target.account_id, details={"key_id": issued.key.key_id}
+            )
         return issued
 
-    def list_account_keys(self, account: str, *, include_revoked: bool = False, limit: int | None = None, next_token: str | None = None) -> Page[AccessKey]:
+    def list_account_keys(
+        self,
+        account: str,
+        *,
+        include_revoked: bool = False,
+        limit: int | None = None,
+        next_token: str | None = None,
+    ) -> Page[AccessKey]:
         target = self._registry.get(account_id(account))
-        return self._keys.list(target.account_id, include_revoked=include_revoked, limit=limit, next_token=next_token)
+        return self._keys.list(
+            target.account_id, include_revoked=include_revoked, limit=limit, next_token=next_token
+        )
 
     def revoke_account_key(self, account: str, key_id: str) -> AccessKey:
         target = self._registry.get(account_id(account))
@@ -189,9 +210,11 @@ class ManagementHandle:
         return self._guardrails.get(policy_id)
 
     def list_guardrails(self) -> list[Guardrail]:
-        return self._guardrails.list()
+        return self._guardrails.all()
 
-    def update_guardrail(self, policy_id: str, *, document: object = None, description: str | None = None) -> Guardrail:
+    def update_guardrail(
+        self, policy_id: str, *, document: object = None, description: str | None = None
+    ) -> Guardrail:
         return self._guardrails.update(policy_id, document=document, description=description)
 
     def delete_guardrail(self, policy_id: str) -> None:
@@ -201,13 +224,23 @@ class ManagementHandle:
         self._check_target(target_id)
         attached = self._guardrails.attach(policy_id, target_id)
         with self._store.write() as conn:
-            self._record(conn, "guardrails:Attach", _account_or_none(target_id), details={"policy_id": policy_id, "target": target_id})
+            self._record(
+                conn,
+                "guardrails:Attach",
+                _account_or_none(target_id),
+                details={"policy_id": policy_id, "target": target_id},
+            )
         return attached
 
     def detach_guardrail(self, policy_id: str, target_id: str) -> Guardrail:
         detached = self._guardrails.detach(policy_id, target_id)
         with self._store.write() as conn:
-            self._record(conn, "guardrails:Detach", _account_or_none(target_id), details={"policy_id": policy_id, "target": target_id})
+            self._record(
+                conn,
+                "guardrails:Detach",
+                _account_or_none(target_id),
+                details={"policy_id": policy_id, "target": target_id},
+            )
         return detached
 
     def effective_guardrails(self, account: str) -> list[AttachedPolicy]:
@@ -215,19 +248,33 @@ class ManagementHandle:
         return self._guardrails.effective([*path, found.account_id])
 
     # --- audit and assume -------------------------------------------------------------------------
-    def audit_log(self, *, account: str | None = None, action: str | None = None, limit: int | None = None, next_token: str | None = None) -> Page[AuditEntry]:
+    def audit_log(
+        self,
+        *,
+        account: str | None = None,
+        action: str | None = None,
+        limit: int | None = None,
+        next_token: str | None = None,
+    ) -> Page[AuditEntry]:
         return self._audit.list(
-            account=account_id(account) if account else None, action=action, limit=limit, next_token=next_token
+            account=account_id(account) if account else None,
+            action=action,
+            limit=limit,
+            next_token=next_token,
         )
 
-    def assume(self, account: str, reason: str, *, duration: timedelta = timedelta(hours=1)) -> AssumedSession:
+    def assume(
+        self, account: str, reason: str, *, duration: timedelta = timedelta(hours=1)
+    ) -> AssumedSession:
         """Act inside one account, like assuming a cross-account role: audited, time-limited.
 
         Suspended and closed accounts may be assumed to read their data (retention); writes stay
         refused by the account handle.
         """
         if not isinstance(reason, str) or not 3 <= len(reason.strip()) <= 512:
-            raise ValidationError("reason: say why (3-512 characters); it goes into the audit log", field="reason")
+            raise ValidationError(
+                "reason: say why (3-512 characters); it goes into the audit log", field="reason"
+            )
         if not timedelta(minutes=1) <= duration <= MAX_SESSION:
             raise ValidationError("duration_seconds: from 60 to 43200", field="duration_seconds")
         target = self._registry.get(account_id(account))
@@ -245,14 +292,23 @@ class ManagementHandle:
                 "accounts:Assume",
                 target.account_id,
                 reason=reason.strip(),
-                details={"session_key_id": issued.key.key_id, "duration_seconds": int(duration.total_seconds())},
+                details={
+                    "session_key_id": issued.key.key_id,
+                    "duration_seconds": int(duration.total_seconds()),
+                },
             )
-        session = Principal(issued.key.key_id, target.account_id, KeyKind.SESSION, assumed_by=self.principal.key_id)
-        handle = AccountHandle(mint_context(target.account_id, session), self._registry, self._keys, self._guardrails)
+        session = Principal(
+            issued.key.key_id, target.account_id, KeyKind.SESSION, assumed_by=self.principal.key_id
+        )
+        handle = AccountHandle(
+            mint_context(target.account_id, session), self._registry, self._keys, self._guardrails
+        )
         return AssumedSession(handle, issued)
 
     # --- helpers ----------------------------------------------------------------------------------
-    def _change_status(self, account: str, status: AccountStatus, allowed_from: list[AccountStatus], reason: str) -> Account:
+    def _change_status(
+        self, account: str, status: AccountStatus, allowed_from: list[AccountStatus], reason: str
+    ) -> Account:
         changed = self._registry.set_status(account_id(account), status, allowed_from=allowed_from)
         with self._store.write() as conn:
             self._record(conn, f"accounts:{status.value.title()}", changed.account_id, reason=reason)
@@ -270,10 +326,27 @@ class ManagementHandle:
         elif isinstance(target_id, str) and (target_id.startswith("ou-") or target_id.startswith("r-")):
             self._ous.get(target_id)
         else:
-            raise ValidationError(f"target_id: a root, OU or account id, got {target_id!r}", field="target_id")
+            raise ValidationError(
+                f"target_id: a root, OU or account id, got {target_id!r}", field="target_id"
+            )
 
-    def _record(self, conn: Any, action: str, account: AccountId | None, *, reason: str = "", details: dict[str, Any] | None = None) -> None:
-        self._audit.record(conn, principal=self.principal.key_id, action=action, account=account, reason=reason, details=details)
+    def _record(
+        self,
+        conn: Any,
+        action: str,
+        account: AccountId | None,
+        *,
+        reason: str = "",
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        self._audit.record(
+            conn,
+            principal=self.principal.key_id,
+            action=action,
+            account=account,
+            reason=reason,
+            details=details,
+        )
 
 
 def _account_or_none(target_id: str) -> AccountId | None:

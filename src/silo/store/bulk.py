@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,11 +27,14 @@ def insert_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str
 
 def _copy(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> int:
     columns = list(rows[0].keys())
-    processors = []
+    processors: list[Callable[[Any], Any] | None] = []
     for name in columns:
         column_type = table.c[name].type
-        bind = column_type.bind_processor(conn.dialect)
-        processors.append(bind)
+        if isinstance(column_type, sa.JSON):
+            # psycopg adapts JSON through its own wrapper, which COPY's text rows do not use.
+            processors.append(json.dumps)
+        else:
+            processors.append(column_type.bind_processor(conn.dialect))
     raw = conn.connection.driver_connection
     assert raw is not None
     quoted = ", ".join(f'"{c}"' for c in columns)

@@ -58,7 +58,9 @@ class Store:
             if self.schema:
                 connect_args["options"] = f"-csearch_path={self.schema}"
             return sa.create_engine(self.url, connect_args=connect_args, pool_size=10, max_overflow=10)
-        raise ValidationError(f"SILO_DATABASE_URL: unsupported database {self.dialect!r} (use sqlite or postgresql)")
+        raise ValidationError(
+            f"SILO_DATABASE_URL: unsupported database {self.dialect!r} (use sqlite or postgresql)"
+        )
 
     @contextmanager
     def read(self) -> Iterator[sa.Connection]:
@@ -67,8 +69,8 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[sa.Connection]:
-        with self.engine.connect() as conn:
-            conn = conn.execution_options(silo_write=True)
+        with self.engine.connect() as raw:
+            conn = raw.execution_options(silo_write=True)
             with conn.begin():
                 yield conn
 

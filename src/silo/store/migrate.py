@@ -42,7 +42,9 @@ def current_version(conn: sa.Connection) -> int:
 def upgrade(conn: sa.Connection) -> list[str]:
     """Bring the schema up to date inside the caller's transaction; returns what was applied."""
     if not sa.inspect(conn).has_table(VERSION_TABLE):
-        conn.execute(sa.text(f"CREATE TABLE {VERSION_TABLE} (version INTEGER PRIMARY KEY, name TEXT NOT NULL)"))
+        conn.execute(
+            sa.text(f"CREATE TABLE {VERSION_TABLE} (version INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+        )
     have = current_version(conn)
     applied: list[str] = []
     op = Operations(MigrationContext.configure(conn))

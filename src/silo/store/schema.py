@@ -107,7 +107,9 @@ fleet_guardrail_attachments = sa.Table(
 fleet_audit_log = sa.Table(
     "fleet_audit_log",
     metadata,
-    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column(
+        "seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     sa.Column("at", UtcDateTime, nullable=False),
     sa.Column("principal", sa.String(24), nullable=False),
     sa.Column("action", sa.String(64), nullable=False),

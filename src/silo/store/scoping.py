@@ -22,9 +22,7 @@ def install_scoping_guard(engine: sa.Engine) -> None:
     event.listen(engine, "before_execute", _check)
 
 
-def _check(
-    conn: sa.Connection, clause: Any, multiparams: Any, params: Any, execution_options: Any
-) -> None:
+def _check(conn: sa.Connection, clause: Any, multiparams: Any, params: Any, execution_options: Any) -> None:
     from silo.store.schema import account_owned_tables
 
     if execution_options.get("cross_account") or conn.get_execution_options().get("cross_account"):

@@ -88,9 +88,7 @@ def upgrade(op: Any) -> None:
         sa.Column("attached_at", UtcDateTime, nullable=False),
         sa.PrimaryKeyConstraint("policy_id", "target_id", name="pk_fleet_guardrail_attachments"),
     )
-    op.create_index(
-        "ix_fleet_guardrail_attachments_target_id", "fleet_guardrail_attachments", ["target_id"]
-    )
+    op.create_index("ix_fleet_guardrail_attachments_target_id", "fleet_guardrail_attachments", ["target_id"])
     op.create_table(
         "fleet_audit_log",
         sa.Column(

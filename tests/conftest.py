@@ -1,0 +1,104 @@
+"""Shared fixtures: every platform-backed test runs on SQLite and on PostgreSQL.
+
+``--backend sqlite|postgresql|all`` (default all). PostgreSQL is found at
+``SILO_TEST_DATABASE_URL`` (default the machine's 127.0.0.1:5432, database ``test``); when it is not
+reachable the suite tries to start the local cluster, and under ``CI=true`` a PostgreSQL that
+cannot be reached is a failure, never a skip. Each test gets its own schema, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from silo.platform import Initialised, ManagementHandle, Platform
+from silo.settings import Settings
+
+PG_URL = os.environ.get("SILO_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+RUN_ID = secrets.token_hex(3)
+_pg_state: dict[str, str | None] = {}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--backend", default="all", choices=["sqlite", "postgresql", "all"])
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        choice = metafunc.config.getoption("--backend")
+        backends = ["sqlite", "postgresql"] if choice == "all" else [choice]
+        metafunc.parametrize("backend", backends)
+
+
+def _pg_problem() -> str | None:
+    """None when PostgreSQL answers; else why not (after one attempt to start it)."""
+    if "problem" in _pg_state:
+        return _pg_state["problem"]
+
+    def ping() -> str | None:
+        try:
+            engine = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+            with engine.connect() as conn:
+                conn.execute(sa.text("select 1"))
+            engine.dispose()
+            return None
+        except Exception as exc:  # any connection failure is reported below
+            return str(exc).splitlines()[0]
+
+    problem = ping()
+    if problem is not None and Path("/etc/postgresql").is_dir():
+        versions = os.listdir("/etc/postgresql")
+        for version in versions:
+            subprocess.run(
+                ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"],
+                check=False,
+                capture_output=True,
+                timeout=60,
+            )
+        problem = ping()
+    _pg_state["problem"] = problem
+    return problem
+
+
+@pytest.fixture
+def settings(backend: str, tmp_path: Path) -> Iterator[Settings]:
+    home = tmp_path / "silo-home"
+    if backend == "sqlite":
+        yield Settings(home=home, strict_scoping=True)
+        return
+    problem = _pg_problem()
+    if problem is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL at {PG_URL} is required in CI: {problem}")
+        pytest.skip(f"PostgreSQL at {PG_URL} not reachable: {problem}")
+    schema = f"silo_t{RUN_ID}_{secrets.token_hex(4)}"
+    yield Settings(home=home, database_url=PG_URL, database_schema=schema, strict_scoping=True)
+    engine = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.fixture
+def platform(settings: Settings) -> Iterator[Platform]:
+    opened = Platform.open(settings)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def init(platform: Platform) -> Initialised:
+    made = platform.initialise()
+    assert made is not None
+    return made
+
+
+@pytest.fixture
+def mgmt(platform: Platform, init: Initialised) -> ManagementHandle:
+    return platform.management(platform.authenticate(init.root_key.token))
