@@ -1,0 +1,42 @@
+"""``create_app``: the HTTP API of ``docs/api.md`` over one ``Platform``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+import silo
+from silo.api import (
+    routes_account_plane,
+    routes_accounts,
+    routes_guardrails,
+    routes_keys,
+    routes_meta,
+    routes_ous,
+)
+from silo.api.errors import install_error_handlers
+from silo.api.limits import BodySizeLimit
+from silo.platform import Platform
+
+DESCRIPTION = """\
+The Silo API. Every endpoint except `/healthz` and the docs needs `Authorization: Bearer KEYID.SECRET`.
+`/v1/mgmt/...` needs a management key; `/v1/account/...` acts in the caller's own account.
+Errors are `{"code", "message", "details"?}`; see docs/api.md.
+"""
+
+
+def create_app(platform: Platform) -> FastAPI:
+    """Build the API app for ``platform`` (which the caller opens, initialises and closes)."""
+    app = FastAPI(title="Silo", version=silo.__version__, description=DESCRIPTION)
+    app.state.platform = platform
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_body_bytes=platform.settings.max_body_bytes)
+    for module in (
+        routes_meta,
+        routes_accounts,
+        routes_keys,
+        routes_guardrails,
+        routes_ous,
+        routes_account_plane,
+    ):
+        app.include_router(module.router)
+    return app

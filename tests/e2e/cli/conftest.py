@@ -1,0 +1,67 @@
+"""CLI tests run the real ``silo`` app against the real API, served in-process by a TestClient."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from starlette.exceptions import StarletteDeprecationWarning
+from typer.testing import CliRunner, Result
+
+from silo.cli import client as client_module
+from silo.cli.main import app
+from silo.platform import Initialised, Platform
+
+with warnings.catch_warnings():
+    # Starlette >= 1.10 prefers the `httpx2` package; on plain httpx it warns once at import.
+    # The TestClient stays an httpx.Client, which is what the CLI's client expects.
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
+    from fastapi.testclient import TestClient
+
+
+@dataclass
+class Cli:
+    """Runs ``silo ARGS`` with ``--key`` (the root key unless told otherwise)."""
+
+    key: str | None
+    runner: CliRunner = field(default_factory=CliRunner)
+
+    def __call__(self, *args: str, key: str | None = "", input: str | None = None) -> Result:
+        chosen = self.key if key == "" else key
+        prefix: Sequence[str] = ["--key", chosen] if chosen else []
+        return self.runner.invoke(app, [*prefix, *args], input=input)
+
+    def ok(self, *args: str, key: str | None = "", input: str | None = None) -> Result:
+        result = self(*args, key=key, input=input)
+        assert result.exit_code == 0, f"exit {result.exit_code}: {result.output}"
+        return result
+
+    def json(self, *args: str, key: str | None = "", input: str | None = None) -> Any:
+        return json.loads(self.ok(*args, "--json", key=key, input=input).stdout)
+
+
+@pytest.fixture
+def served(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> Platform:
+    """Route the CLI's HTTP client to ``create_app(platform)`` in-process."""
+    from silo.api import create_app
+
+    api_app = create_app(platform)
+
+    def in_process(endpoint: str) -> httpx.Client:
+        return TestClient(api_app)
+
+    monkeypatch.setattr(client_module, "make_http_client", in_process)
+    for name in ("SILO_KEY", "SILO_ENDPOINT", "COLUMNS"):  # COLUMNS: tables at the pipe width
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SILO_HOME", str(platform.settings.home / "elsewhere"))
+    return platform
+
+
+@pytest.fixture
+def cli(served: Platform, init: Initialised) -> Cli:
+    return Cli(key=init.root_key.token)
