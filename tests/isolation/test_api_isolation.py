@@ -1,0 +1,241 @@
+"""Every HTTP endpoint, seen from tenant A: nothing of tenant B can be listed, read or changed.
+
+The cases are keyed by (method, path) and checked against ``app.routes``: an endpoint added without
+an isolation case here fails ``test_every_endpoint_has_an_isolation_case``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+
+from silo.api import create_app
+from silo.platform import Initialised, Platform
+from tests.e2e.api.conftest import Api, TestClient
+
+DENY_NOTHING_USEFUL = {"Statement": [{"Sid": "NoTables", "Effect": "Deny", "Action": "tables:Delete"}]}
+
+
+@dataclass
+class Tenants:
+    root: Api
+    a: dict[str, str]  # account_id, ou_id, key_id, token, policy_id
+    b: dict[str, str]
+
+    def b_state(self) -> dict[str, Any]:
+        """What A must not be able to change: B, B's keys, and everything fleet-wide."""
+        root = self.root
+        keys = root.get(f"/v1/mgmt/accounts/{self.b['account_id']}/keys", params={"include_revoked": "true"})
+        return {
+            "b": root.get(f"/v1/mgmt/accounts/{self.b['account_id']}"),
+            "b keys": [{k: v for k, v in key.items() if k != "last_used_at"} for key in keys["items"]],
+            "accounts": root.get("/v1/mgmt/accounts", params={"limit": 1000})["items"],
+            "ous": root.get("/v1/mgmt/ous", params={"tree": "true"})["items"],
+            "guardrails": root.get("/v1/mgmt/guardrails")["items"],
+            "management keys": root.get("/v1/mgmt/keys", params={"include_revoked": "true"})["items"],
+            "audit": root.get("/v1/mgmt/audit", params={"limit": 1000})["items"],
+        }
+
+    def a_key_ids(self) -> set[str]:
+        page = self.root.get(f"/v1/mgmt/accounts/{self.a['account_id']}/keys", params={"limit": 1000})
+        return {k["key_id"] for k in page["items"]}
+
+
+Check = Callable[[Api, Tenants], None]
+
+
+@dataclass(frozen=True)
+class Denied:
+    """A management-plane endpoint: 403 AccessDenied for any account or session key, aimed at B."""
+
+    body: dict[str, Any] | None = field(default=None)
+
+
+def fill(path: str, t: Tenants) -> str:
+    return path.format(
+        account_id=t.b["account_id"], key_id=t.b["key_id"], policy_id=t.b["policy_id"], ou_id=t.b["ou_id"]
+    )
+
+
+def public(caller: Api, t: Tenants) -> None:
+    pass  # checked generically: answers without a key and names no account
+
+
+def whoami(caller: Api, t: Tenants) -> None:
+    assert caller.get("/v1/whoami")["account_id"] == t.a["account_id"]
+
+
+def own_account(caller: Api, t: Tenants) -> None:
+    assert caller.get("/v1/account")["account_id"] == t.a["account_id"]
+    named = caller.get("/v1/account", params={"account_id": t.b["account_id"]})  # ignored, not obeyed
+    assert named["account_id"] == t.a["account_id"]
+
+
+def own_keys(caller: Api, t: Tenants) -> None:
+    listed = {
+        k["key_id"] for k in caller.get("/v1/account/keys", params={"include_revoked": "true"})["items"]
+    }
+    assert listed and listed <= t.a_key_ids() | {t.a["key_id"]}
+    assert t.b["key_id"] not in listed
+
+
+def create_own_key(caller: Api, t: Tenants) -> None:
+    made = caller.post("/v1/account/keys", {"name": "made-by-a"}, 201)
+    assert made["key"]["account_id"] == t.a["account_id"]
+    t.root.post(f"/v1/mgmt/accounts/{t.a['account_id']}/keys/{made['key']['key_id']}/revoke")
+
+
+def get_key(caller: Api, t: Tenants) -> None:
+    assert caller.get(f"/v1/account/keys/{t.b['key_id']}", 404)["code"] == "NotFound"
+    assert caller.get(f"/v1/account/keys/{t.a['key_id']}")["account_id"] == t.a["account_id"]
+
+
+def rotate_key(caller: Api, t: Tenants) -> None:
+    assert caller.post(f"/v1/account/keys/{t.b['key_id']}/rotate", {}, 404)["code"] == "NotFound"
+    caller.as_(t.b["token"]).get("/v1/whoami")
+
+
+def revoke_key(caller: Api, t: Tenants) -> None:
+    assert caller.post(f"/v1/account/keys/{t.b['key_id']}/revoke", {}, 404)["code"] == "NotFound"
+    caller.as_(t.b["token"]).get("/v1/whoami")
+
+
+def own_guardrails(caller: Api, t: Tenants) -> None:
+    seen = {g["policy_id"] for g in caller.get("/v1/account/guardrails")["items"]}
+    assert seen == {t.a["policy_id"]}
+
+
+CASES: dict[tuple[str, str], Check | Denied] = {
+    ("GET", "/openapi.json"): public,
+    ("GET", "/docs"): public,
+    ("GET", "/docs/oauth2-redirect"): public,
+    ("GET", "/redoc"): public,
+    ("GET", "/healthz"): public,
+    ("GET", "/v1/whoami"): whoami,
+    ("GET", "/v1/mgmt/audit"): Denied(),
+    ("POST", "/v1/mgmt/accounts"): Denied({"name": "by-a", "owner_email": "a@a.example"}),
+    ("POST", "/v1/mgmt/accounts/batch"): Denied({"accounts": [{"name": "x", "owner_email": "a@a.example"}]}),
+    ("GET", "/v1/mgmt/accounts"): Denied(),
+    ("POST", "/v1/mgmt/accounts/purge-expired"): Denied({}),
+    ("GET", "/v1/mgmt/accounts/{account_id}"): Denied(),
+    ("POST", "/v1/mgmt/accounts/{account_id}/suspend"): Denied({"reason": "by a"}),
+    ("POST", "/v1/mgmt/accounts/{account_id}/reactivate"): Denied({}),
+    ("POST", "/v1/mgmt/accounts/{account_id}/close"): Denied({"reason": "by a"}),
+    ("POST", "/v1/mgmt/accounts/{account_id}/move"): Denied({"ou_id": "{ou_id}"}),
+    ("POST", "/v1/mgmt/accounts/{account_id}/tags"): Denied({"tags": {"owned": "by-a"}}),
+    ("PUT", "/v1/mgmt/accounts/{account_id}/concurrency-limit"): Denied({"limit": 1}),
+    ("POST", "/v1/mgmt/accounts/{account_id}/assume"): Denied({"reason": "take over b"}),
+    ("GET", "/v1/mgmt/accounts/{account_id}/keys"): Denied(),
+    ("POST", "/v1/mgmt/accounts/{account_id}/keys"): Denied({"name": "by-a"}),
+    ("POST", "/v1/mgmt/accounts/{account_id}/keys/{key_id}/revoke"): Denied({}),
+    ("GET", "/v1/mgmt/accounts/{account_id}/guardrails"): Denied(),
+    ("GET", "/v1/mgmt/keys"): Denied(),
+    ("POST", "/v1/mgmt/keys"): Denied({"name": "by-a"}),
+    ("POST", "/v1/mgmt/keys/{key_id}/rotate"): Denied({}),
+    ("POST", "/v1/mgmt/keys/{key_id}/revoke"): Denied({}),
+    ("GET", "/v1/mgmt/guardrails"): Denied(),
+    ("POST", "/v1/mgmt/guardrails"): Denied({"name": "by-a", "document": DENY_NOTHING_USEFUL}),
+    ("GET", "/v1/mgmt/guardrails/{policy_id}"): Denied(),
+    ("PATCH", "/v1/mgmt/guardrails/{policy_id}"): Denied({"description": "by a"}),
+    ("DELETE", "/v1/mgmt/guardrails/{policy_id}"): Denied(),
+    ("POST", "/v1/mgmt/guardrails/{policy_id}/attach"): Denied({"target_id": "{account_id}"}),
+    ("POST", "/v1/mgmt/guardrails/{policy_id}/detach"): Denied({"target_id": "{account_id}"}),
+    ("POST", "/v1/mgmt/ous"): Denied({"name": "by-a"}),
+    ("GET", "/v1/mgmt/ous"): Denied(),
+    ("GET", "/v1/mgmt/ous/root"): Denied(),
+    ("GET", "/v1/mgmt/ous/{ou_id}"): Denied(),
+    ("PATCH", "/v1/mgmt/ous/{ou_id}"): Denied({"name": "by-a"}),
+    ("DELETE", "/v1/mgmt/ous/{ou_id}"): Denied(),
+    ("GET", "/v1/account"): own_account,
+    ("GET", "/v1/account/keys"): own_keys,
+    ("POST", "/v1/account/keys"): create_own_key,
+    ("GET", "/v1/account/keys/{key_id}"): get_key,
+    ("POST", "/v1/account/keys/{key_id}/rotate"): rotate_key,
+    ("POST", "/v1/account/keys/{key_id}/revoke"): revoke_key,
+    ("GET", "/v1/account/guardrails"): own_guardrails,
+}
+
+
+def _routes(app: FastAPI) -> set[tuple[str, str]]:
+    """(method, path) of every route, including those of included routers."""
+    found: set[tuple[str, str]] = set()
+    for route in iter_route_contexts(app.routes):
+        for method in route.methods or ():
+            if method != "HEAD":
+                found.add((method, route.path or ""))
+    return found
+
+
+def _tenant(root: Api, name: str) -> dict[str, str]:
+    ou = root.ou(f"ou-{name}")
+    account = root.account(name, ou_id=ou["ou_id"])
+    issued = root.post(f"/v1/mgmt/accounts/{account['account_id']}/keys", {"name": "main"}, 201)
+    policy = root.post("/v1/mgmt/guardrails", {"name": f"on-{name}", "document": DENY_NOTHING_USEFUL}, 201)
+    root.post(f"/v1/mgmt/guardrails/{policy['policy_id']}/attach", {"target_id": account["account_id"]})
+    return {
+        "account_id": account["account_id"],
+        "ou_id": ou["ou_id"],
+        "key_id": issued["key"]["key_id"],
+        "token": issued["token"],
+        "policy_id": policy["policy_id"],
+    }
+
+
+@pytest.fixture
+def app(platform: Platform) -> FastAPI:
+    return create_app(platform)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def tenants(client: TestClient, init: Initialised) -> Tenants:
+    root = Api(client, init.root_key.token)
+    return Tenants(root, _tenant(root, "tenant-a"), _tenant(root, "tenant-b"))
+
+
+def test_every_endpoint_has_an_isolation_case(app: FastAPI) -> None:
+    routes = _routes(app)
+    assert routes - set(CASES) == set(), "endpoints without an isolation case"
+    assert set(CASES) - routes == set(), "isolation cases for endpoints that no longer exist"
+    for (_, path), case in CASES.items():
+        assert isinstance(case, Denied) == path.startswith("/v1/mgmt/"), path
+
+
+@pytest.mark.parametrize("as_", ["account key", "assumed session"])
+def test_a_cannot_see_or_touch_b_through_any_endpoint(
+    tenants: Tenants, client: TestClient, as_: str, subtests: pytest.Subtests
+) -> None:
+    t = tenants
+    token = t.a["token"] if as_ == "account key" else t.root.assume(t.a["account_id"], "isolation check")
+    caller = Api(client, token)
+    before = t.b_state()
+    for (method, path), case in CASES.items():
+        with subtests.test(f"{method} {path}"):
+            if isinstance(case, Denied):
+                body = None
+                if case.body is not None:
+                    body = {k: fill(v, t) if isinstance(v, str) else v for k, v in case.body.items()}
+                answer = caller.call(method, fill(path, t), 403, json=body)
+                assert answer["code"] == "AccessDenied"
+                assert t.b["account_id"] not in answer["message"]
+            elif case is public:
+                response = client.request(method, path)
+                assert response.status_code == 200
+                assert t.b["account_id"] not in response.text and t.a["account_id"] not in response.text
+            else:
+                case(caller, t)
+            if method != "GET":
+                assert t.b_state() == before
+    assert t.b_state() == before
+    caller.as_(t.b["token"]).get("/v1/whoami")
+    assert caller.as_(t.b["token"]).get("/v1/account")["status"] == "ACTIVE"
