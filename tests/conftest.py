@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from silo.settings import Settings
 
 PG_URL = os.environ.get("SILO_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 RUN_ID = secrets.token_hex(3)
+pytest_plugins = ["tests.helpers.functions"]
 _pg_state: dict[str, str | None] = {}
 
 
@@ -67,10 +70,24 @@ def _pg_problem() -> str | None:
 
 
 @pytest.fixture
-def settings(backend: str, tmp_path: Path) -> Iterator[Settings]:
+def runtime_dir() -> Iterator[Path]:
+    """Environments run as another user, so their code must not sit under pytest's private tmp."""
+    path = Path(tempfile.mkdtemp(prefix="silo-test-runtime-"))
+    path.chmod(0o711)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def settings(backend: str, tmp_path: Path, runtime_dir: Path) -> Iterator[Settings]:
     home = tmp_path / "silo-home"
+    common: dict[str, object] = {
+        "strict_scoping": True,
+        "async_retry_base_s": 0.05,
+        "runtime_dir": runtime_dir,
+    }
     if backend == "sqlite":
-        yield Settings(home=home, strict_scoping=True)
+        yield Settings(home=home).with_(**common)
         return
     problem = _pg_problem()
     if problem is not None:
@@ -78,7 +95,7 @@ def settings(backend: str, tmp_path: Path) -> Iterator[Settings]:
             pytest.fail(f"PostgreSQL at {PG_URL} is required in CI: {problem}")
         pytest.skip(f"PostgreSQL at {PG_URL} not reachable: {problem}")
     schema = f"silo_t{RUN_ID}_{secrets.token_hex(4)}"
-    yield Settings(home=home, database_url=PG_URL, database_schema=schema, strict_scoping=True)
+    yield Settings(home=home, database_url=PG_URL, database_schema=schema).with_(**common)
     engine = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as conn:
         conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))

@@ -24,10 +24,19 @@ class Settings:
             (tests give each run its own).
         host, port: where ``silo server`` listens (``SILO_HOST``, ``SILO_PORT``).
         max_body_bytes: ``SILO_MAX_BODY_BYTES``, the largest request body the API reads.
+        max_code_body_bytes: ``SILO_MAX_CODE_BODY_BYTES``, the same for function code uploads.
         closed_account_retention_days: ``SILO_CLOSED_ACCOUNT_RETENTION_DAYS``, how long a closed
             account's data stays readable to the management plane before it is purged.
         strict_scoping: ``SILO_STRICT_SCOPING``, refuse any statement on an account-owned table
             that lacks an account filter and is not marked cross-account (on in tests).
+        idle_timeout_s: ``SILO_IDLE_TIMEOUT_SECONDS``, how long a warm execution environment waits for
+            another invocation before it exits.
+        runtime_dir: ``SILO_RUNTIME_DIR``, unpacked code and environment temp dirs; must be
+            traversable by the function user (default ``$SILO_HOME/runtime``, or a temp-dir fallback).
+        max_environments: ``SILO_MAX_ENVIRONMENTS``, execution environments alive at once, all accounts.
+        async_retry_base_s: ``SILO_ASYNC_RETRY_BASE_SECONDS``, the first retry delay of a failed
+            ``Event`` invocation (the second waits twice as long), as Lambda's 1 and 2 minutes.
+        async_workers: ``SILO_ASYNC_WORKERS``, threads running queued ``Event`` invocations.
     """
 
     home: Path = field(default_factory=lambda: Path(".silo"))
@@ -36,8 +45,14 @@ class Settings:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     max_body_bytes: int = 1024 * 1024
+    max_code_body_bytes: int = 70 * 1024 * 1024
     closed_account_retention_days: int = 90
     strict_scoping: bool = False
+    idle_timeout_s: float = 60.0
+    runtime_dir: Path | None = None
+    max_environments: int = 1000
+    async_retry_base_s: float = 60.0
+    async_workers: int = 8
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -50,8 +65,14 @@ class Settings:
             host=env.get("SILO_HOST", DEFAULT_HOST),
             port=_int(env, "SILO_PORT", DEFAULT_PORT),
             max_body_bytes=_int(env, "SILO_MAX_BODY_BYTES", 1024 * 1024),
+            max_code_body_bytes=_int(env, "SILO_MAX_CODE_BODY_BYTES", 70 * 1024 * 1024),
             closed_account_retention_days=_int(env, "SILO_CLOSED_ACCOUNT_RETENTION_DAYS", 90),
             strict_scoping=env.get("SILO_STRICT_SCOPING", "") in {"1", "true", "yes"},
+            idle_timeout_s=_float(env, "SILO_IDLE_TIMEOUT_SECONDS", 60.0),
+            runtime_dir=Path(env["SILO_RUNTIME_DIR"]) if env.get("SILO_RUNTIME_DIR") else None,
+            max_environments=_int(env, "SILO_MAX_ENVIRONMENTS", 1000),
+            async_retry_base_s=_float(env, "SILO_ASYNC_RETRY_BASE_SECONDS", 60.0),
+            async_workers=_int(env, "SILO_ASYNC_WORKERS", 8),
         )
 
     @property
@@ -77,3 +98,13 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ValidationError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValidationError(f"{name} must be a number, got {raw!r}") from None

@@ -16,16 +16,20 @@ from fastapi.routing import iter_route_contexts
 
 from silo.api import create_app
 from silo.platform import Initialised, Platform
-from tests.e2e.api.conftest import Api, TestClient
+from tests.e2e.api.conftest import Api, TestClient, bearer
+from tests.e2e.api.functions_helpers import FUNCTIONS, code_of
+from tests.helpers.functions import wait_until
 
+OWN_DLQ = "/v1/account/dead-letters"
 DENY_NOTHING_USEFUL = {"Statement": [{"Sid": "NoTables", "Effect": "Deny", "Action": "tables:Delete"}]}
 
 
 @dataclass
 class Tenants:
     root: Api
-    a: dict[str, str]  # account_id, ou_id, key_id, token, policy_id
-    b: dict[str, str]
+    a: dict[str, str]  # account_id, ou_id, key_id, token, policy_id (+ function)
+    b: dict[str, str]  # the same, + function, alias, entry_id (B's dead letter)
+    code: dict[str, str] = field(default_factory=dict)  # a Code object A may deploy
 
     def b_state(self) -> dict[str, Any]:
         """What A must not be able to change: B, B's keys, and everything fleet-wide."""
@@ -38,7 +42,27 @@ class Tenants:
             "ous": root.get("/v1/mgmt/ous", params={"tree": "true"})["items"],
             "guardrails": root.get("/v1/mgmt/guardrails")["items"],
             "management keys": root.get("/v1/mgmt/keys", params={"include_revoked": "true"})["items"],
-            "audit": root.get("/v1/mgmt/audit", params={"limit": 1000})["items"],
+            **self.b_functions(),
+            "dead letters": root.get("/v1/mgmt/dead-letters", params={"limit": 1000})["items"],
+            # The test's own clean-up of A (as root) is audited against A; everything else must not move.
+            "audit": [
+                e
+                for e in root.get("/v1/mgmt/audit", params={"limit": 1000})["items"]
+                if e["account_id"] != self.a["account_id"]
+            ],
+        }
+
+    def b_functions(self) -> dict[str, Any]:
+        """B's functions as B sees them (with B's own key: reading as root would need an audited assume)."""
+        own, fn = self.root.as_(self.b["token"]), f"{FUNCTIONS}/{self.b['function']}"
+        return {
+            "b functions": own.get(FUNCTIONS)["items"],
+            "b versions": own.get(f"{fn}/versions")["items"],
+            "b aliases": own.get(f"{fn}/aliases")["items"],
+            "b logs": own.get(f"{fn}/logs")["items"],
+            "b metrics": own.get(f"{fn}/metrics")["metrics"],
+            "b dead letters": own.get(OWN_DLQ)["items"],
+            "b dead letter": own.get(f"{OWN_DLQ}/{self.b['entry_id']}"),
         }
 
     def a_key_ids(self) -> set[str]:
@@ -58,7 +82,11 @@ class Denied:
 
 def fill(path: str, t: Tenants) -> str:
     return path.format(
-        account_id=t.b["account_id"], key_id=t.b["key_id"], policy_id=t.b["policy_id"], ou_id=t.b["ou_id"]
+        account_id=t.b["account_id"],
+        key_id=t.b["key_id"],
+        policy_id=t.b["policy_id"],
+        ou_id=t.b["ou_id"],
+        entry_id=t.b["entry_id"],
     )
 
 
@@ -110,6 +138,102 @@ def own_guardrails(caller: Api, t: Tenants) -> None:
     assert seen == {t.a["policy_id"]}
 
 
+# --- functions and dead letters: B has a function "shared-name" (version 1, alias "live", logs,
+# metrics) and a dead letter; A has its own function "mine". ---------------------------------------
+def b_function(t: Tenants, *rest: str) -> str:
+    return "/".join([FUNCTIONS, t.b["function"], *rest])
+
+
+def not_found(answer: Any, t: Tenants) -> None:
+    assert answer["code"] == "NotFound", answer
+    assert t.b["account_id"] not in answer["message"]
+
+
+def own_functions(caller: Api, t: Tenants) -> None:
+    assert [f["name"] for f in caller.get(FUNCTIONS)["items"]] == [t.a["function"]]
+
+
+def create_function(caller: Api, t: Tenants) -> None:
+    body = {"name": t.b["function"], "handler": "app.handler", "code": t.code}  # B's name: A's own
+    made = caller.post(FUNCTIONS, body, 201)
+    assert made["memory_size"] == 128 and made["last_version"] == 0
+    assert caller.get(b_function(t))["code_sha256"] == made["code_sha256"]
+    caller.delete(b_function(t))
+
+
+def get_function(caller: Api, t: Tenants) -> None:
+    not_found(caller.get(b_function(t), 404), t)
+
+
+def update_function(caller: Api, t: Tenants) -> None:
+    not_found(caller.patch(b_function(t), {"memory_size": 1024, "environment": {"STOLEN": "1"}}, 404), t)
+    not_found(caller.patch(b_function(t), {"clear_reserved_concurrency": True}, 404), t)
+
+
+def update_code(caller: Api, t: Tenants) -> None:
+    not_found(caller.put(b_function(t, "code"), t.code, 404), t)
+
+
+def delete_function(caller: Api, t: Tenants) -> None:
+    not_found(caller.delete(b_function(t), 404), t)
+
+
+def list_versions(caller: Api, t: Tenants) -> None:
+    not_found(caller.get(b_function(t, "versions"), 404), t)
+
+
+def publish_version(caller: Api, t: Tenants) -> None:
+    not_found(caller.post(b_function(t, "versions"), {"description": "by a"}, 404), t)
+
+
+def list_aliases(caller: Api, t: Tenants) -> None:
+    not_found(caller.get(b_function(t, "aliases"), 404), t)
+
+
+def create_alias(caller: Api, t: Tenants) -> None:
+    not_found(caller.post(b_function(t, "aliases"), {"name": "evil", "version": "1"}, 404), t)
+
+
+def update_alias(caller: Api, t: Tenants) -> None:
+    not_found(caller.put(b_function(t, "aliases", t.b["alias"]), {"version": "$LATEST"}, 404), t)
+
+
+def delete_alias(caller: Api, t: Tenants) -> None:
+    not_found(caller.delete(b_function(t, "aliases", t.b["alias"]), 404), t)
+
+
+def invoke(caller: Api, t: Tenants) -> None:
+    for kind in ("RequestResponse", "Event", "DryRun"):
+        for qualifier in (None, "1", t.b["alias"]):
+            params = {"qualifier": qualifier} if qualifier else None
+            response = caller.client.post(
+                b_function(t, "invocations"),
+                content=b"{}",
+                params=params,
+                headers={**bearer(caller.token or ""), "X-Silo-Invocation-Type": kind},
+            )
+            assert response.status_code == 404, (kind, qualifier, response.text)
+            not_found(response.json(), t)
+
+
+def function_logs(caller: Api, t: Tenants) -> None:
+    assert caller.get(b_function(t, "logs"))["items"] == []
+    assert caller.get(b_function(t, "logs"), params={"after": 0, "limit": 1000})["items"] == []
+
+
+def function_metrics(caller: Api, t: Tenants) -> None:
+    assert caller.get(b_function(t, "metrics"), params={"minutes": 1440})["metrics"] == {}
+
+
+def own_dead_letters(caller: Api, t: Tenants) -> None:
+    assert caller.get(OWN_DLQ)["items"] == []
+    assert caller.get(OWN_DLQ, params={"account_id": t.b["account_id"]})["items"] == []  # ignored
+
+
+def own_dead_letter(caller: Api, t: Tenants) -> None:
+    not_found(caller.get(f"{OWN_DLQ}/{t.b['entry_id']}", 404), t)
+
+
 CASES: dict[tuple[str, str], Check | Denied] = {
     ("GET", "/openapi.json"): public,
     ("GET", "/docs"): public,
@@ -158,6 +282,25 @@ CASES: dict[tuple[str, str], Check | Denied] = {
     ("POST", "/v1/account/keys/{key_id}/rotate"): rotate_key,
     ("POST", "/v1/account/keys/{key_id}/revoke"): revoke_key,
     ("GET", "/v1/account/guardrails"): own_guardrails,
+    ("GET", "/v1/account/functions"): own_functions,
+    ("POST", "/v1/account/functions"): create_function,
+    ("GET", "/v1/account/functions/{name}"): get_function,
+    ("PATCH", "/v1/account/functions/{name}"): update_function,
+    ("PUT", "/v1/account/functions/{name}/code"): update_code,
+    ("DELETE", "/v1/account/functions/{name}"): delete_function,
+    ("GET", "/v1/account/functions/{name}/versions"): list_versions,
+    ("POST", "/v1/account/functions/{name}/versions"): publish_version,
+    ("GET", "/v1/account/functions/{name}/aliases"): list_aliases,
+    ("POST", "/v1/account/functions/{name}/aliases"): create_alias,
+    ("PUT", "/v1/account/functions/{name}/aliases/{alias}"): update_alias,
+    ("DELETE", "/v1/account/functions/{name}/aliases/{alias}"): delete_alias,
+    ("POST", "/v1/account/functions/{name}/invocations"): invoke,
+    ("GET", "/v1/account/functions/{name}/logs"): function_logs,
+    ("GET", "/v1/account/functions/{name}/metrics"): function_metrics,
+    ("GET", "/v1/account/dead-letters"): own_dead_letters,
+    ("GET", "/v1/account/dead-letters/{entry_id}"): own_dead_letter,
+    ("GET", "/v1/mgmt/dead-letters"): Denied(),
+    ("GET", "/v1/mgmt/dead-letters/{account_id}/{entry_id}"): Denied(),
 }
 
 
@@ -197,10 +340,42 @@ def client(app: FastAPI) -> Iterator[TestClient]:
         yield test_client
 
 
+B_HANDLER = """
+def handler(event, context):
+    print("b was here")
+    if event.get("fail"):
+        raise ValueError("b failed")
+    return "b"
+"""
+
+
+def _functions(root: Api, a: dict[str, str], b: dict[str, str], zipped: bytes) -> dict[str, str]:
+    """A gets "mine"; B gets "shared-name" with a version, an alias, logs, metrics and a dead letter."""
+    code = code_of(zipped)
+    a["function"], b["function"], b["alias"] = "mine", "shared-name", "live"
+    root.as_(a["token"]).post(FUNCTIONS, {"name": "mine", "handler": "app.handler", "code": code}, 201)
+    own_b = root.as_(b["token"])
+    body = {"name": b["function"], "handler": "app.handler", "code": code, "reserved_concurrency": 5}
+    own_b.post(FUNCTIONS, {**body, "async_config": {"max_retry_attempts": 0}}, 201)
+    own_b.post(f"{FUNCTIONS}/{b['function']}/versions", {}, 201)
+    own_b.post(f"{FUNCTIONS}/{b['function']}/aliases", {"name": "live", "version": "1"}, 201)
+    headers = bearer(b["token"])
+    path = f"{FUNCTIONS}/{b['function']}/invocations"
+    assert root.client.post(path, content=b"{}", headers=headers).json() == "b"
+    failed = root.client.post(
+        path, content=b'{"fail": true}', headers={**headers, "X-Silo-Invocation-Type": "Event"}
+    )
+    assert failed.status_code == 202
+    wait_until(lambda: len(own_b.get(OWN_DLQ)["items"]) == 1, timeout=30)
+    b["entry_id"] = own_b.get(OWN_DLQ)["items"][0]["entry_id"]
+    return code
+
+
 @pytest.fixture
-def tenants(client: TestClient, init: Initialised) -> Tenants:
+def tenants(client: TestClient, init: Initialised, code: Callable[[str], bytes]) -> Tenants:
     root = Api(client, init.root_key.token)
-    return Tenants(root, _tenant(root, "tenant-a"), _tenant(root, "tenant-b"))
+    a, b = _tenant(root, "tenant-a"), _tenant(root, "tenant-b")
+    return Tenants(root, a, b, _functions(root, a, b, code(B_HANDLER)))
 
 
 def test_every_endpoint_has_an_isolation_case(app: FastAPI) -> None:

@@ -19,6 +19,7 @@ class KeyKind(enum.StrEnum):
     MANAGEMENT = "management"
     ACCOUNT = "account"
     SESSION = "session"
+    DELIVERY = "delivery"  # the platform acting inside an account for work it accepted there
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ AccountId = NewType("AccountId", str)
 
 _ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
 _TAG_KEY = re.compile(r"^[\w.:/=+@-][\w .:/=+@-]{0,127}$")
 _TAG_VALUE = re.compile(r"^[\w .:/=+@-]{0,256}$")
 MAX_TAGS = 50

@@ -63,6 +63,8 @@ class OrganizationalUnits:
             raise ValidationError(
                 f"name: 1-128 letters, digits, space, '.', '_' or '-'; got {name!r}", field="name"
             )
+        if parent_id is not None:
+            check_ou_id(parent_id, where="parent_id")
         with self._store.write() as conn:
             parent = self._get(conn, parent_id) if parent_id else self.ensure_root(conn)
             if len(parent.ancestry) >= MAX_DEPTH + 1:

@@ -264,9 +264,11 @@ class AccountRegistry:
             raise Conflict(f"the management account cannot be {verb.replace('active', 'activated')}")
 
     def _refuse_taken_names(self, conn: sa.Connection, names: Sequence[str]) -> None:
-        for chunk in _chunks(list(names), 500):
+        for chunk in _chunks([n.lower() for n in names], 500):
             taken = conn.execute(
-                sa.select(accounts.c.name).where(accounts.c.name.in_(chunk)).execution_options(**_X)
+                sa.select(accounts.c.name)
+                .where(sa.func.lower(accounts.c.name).in_(chunk))
+                .execution_options(**_X)
             ).first()
             if taken:
                 raise Conflict(f"an account named {taken[0]!r} already exists", name=taken[0])

@@ -8,6 +8,8 @@ import silo
 from silo.api import (
     routes_account_plane,
     routes_accounts,
+    routes_dead_letters,
+    routes_functions,
     routes_guardrails,
     routes_keys,
     routes_meta,
@@ -17,6 +19,7 @@ from silo.api.errors import install_error_handlers
 from silo.api.limits import BodySizeLimit
 from silo.platform import Platform
 
+INVOKE_BODY_BYTES = 6 * 1024 * 1024 + 1024
 DESCRIPTION = """\
 The Silo API. Every endpoint except `/healthz` and the docs needs `Authorization: Bearer KEYID.SECRET`.
 `/v1/mgmt/...` needs a management key; `/v1/account/...` acts in the caller's own account.
@@ -29,7 +32,16 @@ def create_app(platform: Platform) -> FastAPI:
     app = FastAPI(title="Silo", version=silo.__version__, description=DESCRIPTION)
     app.state.platform = platform
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimit, max_body_bytes=platform.settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_body_bytes=platform.settings.max_body_bytes,
+        larger=[
+            # Code uploads and invocation payloads have their own, larger limits.
+            (r"^/v1/account/functions/?$", platform.settings.max_code_body_bytes),
+            (r"^/v1/account/functions/[^/]+/code$", platform.settings.max_code_body_bytes),
+            (r"^/v1/account/functions/[^/]+/invocations$", INVOKE_BODY_BYTES),
+        ],
+    )
     for module in (
         routes_meta,
         routes_accounts,
@@ -37,6 +49,9 @@ def create_app(platform: Platform) -> FastAPI:
         routes_guardrails,
         routes_ous,
         routes_account_plane,
+        routes_functions,
     ):
         app.include_router(module.router)
+    app.include_router(routes_dead_letters.account_router)
+    app.include_router(routes_dead_letters.management_router)
     return app

@@ -7,6 +7,9 @@ whatever the app was about to answer is dropped, and the client gets the same 41
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from silo.api.errors import error_response
@@ -17,22 +20,35 @@ class _TooLarge(Exception):
 
 
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    """``max_body_bytes`` everywhere, except paths matching one of ``larger`` (regex, limit)."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int, larger: Sequence[tuple[str, int]] = ()) -> None:
         self.app = app
-        self.max_body_bytes = max_body_bytes
+        self.default_limit = max_body_bytes
+        self.larger = [(re.compile(pattern), limit) for pattern, limit in larger]
+
+    def limit_for(self, path: str) -> int:
+        for pattern, limit in self.larger:
+            if pattern.match(path):
+                return limit
+        return self.default_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit_for(scope.get("path", ""))
+        await self._limited(scope, receive, send, limit)
+
+    async def _limited(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         declared = _content_length(scope)
         if declared == -1:
             await error_response(400, "ValidationError", "Content-Length: not a byte count")(
                 scope, receive, send
             )
             return
-        if declared is not None and declared > self.max_body_bytes:
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared > limit:
+            await self._refuse(scope, receive, send, limit)
             return
 
         received = 0
@@ -44,7 +60,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
+                if received > limit:
                     exceeded = True
                     raise _TooLarge
             return message
@@ -63,14 +79,14 @@ class BodySizeLimit:
             if not exceeded:
                 raise
         if exceeded and not started:
-            await self._refuse(scope, receive, send)
+            await self._refuse(scope, receive, send, limit)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         response = error_response(
             413,
             "PayloadTooLarge",
-            f"request body is larger than {self.max_body_bytes} bytes",
-            {"max_body_bytes": self.max_body_bytes},
+            f"request body is larger than {limit} bytes",
+            {"max_body_bytes": limit},
             headers={"Connection": "close"},
         )
         await response(scope, receive, send)

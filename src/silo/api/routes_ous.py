@@ -34,7 +34,7 @@ def list_ous(
 
 @router.get("/root")
 def root_ou(mgmt: Management) -> OuView:
-    return OuView.model_validate(mgmt.ou_tree()[0])
+    return OuView.model_validate(mgmt.root_ou())
 
 
 @router.get("/{ou_id}")

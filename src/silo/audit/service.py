@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from silo.accounts.models import AccountId
+from silo.errors import ValidationError
 from silo.store import Store, utcnow
 from silo.store.pages import Page, check_limit, decode_token, encode_token
 from silo.store.schema import fleet_audit_log
@@ -68,7 +69,9 @@ class AuditLog:
         if action is not None:
             query = query.where(fleet_audit_log.c.action == action)
         if before is not None:
-            query = query.where(fleet_audit_log.c.seq < int(before))
+            if not isinstance(before, int) or isinstance(before, bool) or not 0 < before < 2**63:
+                raise ValidationError("next_token: not a token this API issued", field="next_token")
+            query = query.where(fleet_audit_log.c.seq < before)
         with self._store.read() as conn:
             rows = conn.execute(query).all()
         items = [

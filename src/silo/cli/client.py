@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import typer
@@ -92,6 +93,29 @@ class ApiClient:
             raise NoKey(f"{path} is empty")
         return self._key
 
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: dict[str, Any] | None = None,
+        content: bytes | None = None,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send one request (a JSON ``body`` or raw ``content``); the response, or ``ApiError`` on 4xx/5xx."""
+        sent = {"Authorization": f"Bearer {self.token()}", "Accept": "application/json", **(headers or {})}
+        query = {k: v for k, v in (params or {}).items() if v is not None and v != []}
+        try:
+            response = self.http.request(method, path, json=body, content=content, params=query, headers=sent)
+        except httpx.ConnectError as exc:
+            raise ServerUnreachable(self.endpoint, str(exc) or type(exc).__name__) from None
+        except httpx.TransportError as exc:
+            raise CliError(f"talking to {self.endpoint}: {exc or type(exc).__name__}") from None
+        if response.status_code >= 400:
+            raise _api_error(response)
+        return response
+
     def request(
         self,
         method: str,
@@ -101,16 +125,7 @@ class ApiClient:
         params: dict[str, Any] | None = None,
     ) -> Any:
         """Send one request; the decoded JSON answer (``None`` for 204), or ``ApiError``."""
-        headers = {"Authorization": f"Bearer {self.token()}", "Accept": "application/json"}
-        query = {k: v for k, v in (params or {}).items() if v is not None and v != []}
-        try:
-            response = self.http.request(method, path, json=body, params=query, headers=headers)
-        except httpx.ConnectError as exc:
-            raise ServerUnreachable(self.endpoint, str(exc) or type(exc).__name__) from None
-        except httpx.TransportError as exc:
-            raise CliError(f"talking to {self.endpoint}: {exc or type(exc).__name__}") from None
-        if response.status_code >= 400:
-            raise _api_error(response)
+        response = self.send(method, path, body=body, params=params)
         if response.status_code == 204 or not response.content:
             return None
         return response.json()
@@ -167,6 +182,11 @@ def _api_error(response: httpx.Response) -> ApiError:
         return ApiError(response.status_code, str(data["code"]), str(data.get("message", "")))
     text = response.text.strip().splitlines()[0][:200] if response.text.strip() else response.reason_phrase
     return ApiError(response.status_code, f"HTTP{response.status_code}", text)
+
+
+def segment(value: str) -> str:
+    """``value`` quoted as one URL path segment (a name can never reach another path)."""
+    return quote(value, safe="")
 
 
 def api(ctx: typer.Context) -> ApiClient:

@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from silo import __version__
-from silo.cli import accounts, audit, guardrails, keys, ous, render, server
+from silo.cli import accounts, audit, dlq, functions, guardrails, invoke, keys, logs, ous, render, server
 from silo.cli.client import ApiClient, CliError, api
 from silo.cli.options import DEFAULT_ENDPOINT, Endpoint, JsonOutput, Key
 from silo.errors import SiloError
@@ -68,6 +68,10 @@ app.add_typer(accounts.app, name="accounts")
 app.add_typer(ous.app, name="ous")
 app.add_typer(keys.app, name="keys")
 app.add_typer(guardrails.app, name="guardrails")
+app.add_typer(functions.app, name="functions")
+app.add_typer(logs.app, name="logs")
+app.add_typer(dlq.app, name="dlq")
+app.command("invoke")(invoke.invoke)
 app.command("audit")(audit.audit)
 app.command("server")(server.server)
 

@@ -6,7 +6,10 @@ and travel to the commands in the Typer context. ``--json`` and the paging optio
 
 from __future__ import annotations
 
-from typing import Annotated
+import base64
+import zipfile
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -71,6 +74,15 @@ TagPairs = Annotated[
         "--tag", callback=_require_pairs, help="A tag as key=value (repeatable).", show_default=False
     ),
 ]
+EnvPairs = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--env",
+        callback=_require_pairs,
+        help="An environment variable as KEY=VALUE (repeatable).",
+        show_default=False,
+    ),
+]
 TagFilter = Annotated[
     list[str] | None,
     typer.Option(
@@ -86,3 +98,31 @@ def pairs(values: list[str] | None) -> dict[str, str]:
     """``["k=v", ...]`` (already checked by the option's callback) as a dict."""
     split = (value.partition("=") for value in values or [])
     return {key: value for key, _, value in split}
+
+
+def _code_path(value: Path | None) -> Path | None:
+    if value is not None and not value.is_dir() and not (value.is_file() and zipfile.is_zipfile(value)):
+        raise typer.BadParameter(f"{value} is neither a directory nor a .zip file")
+    return value
+
+
+def _code_option() -> Any:
+    return typer.Option(
+        "--code",
+        exists=True,
+        callback=_code_path,
+        help="The function's code: a directory (zipped reproducibly) or a .zip file.",
+        show_default=False,
+    )
+
+
+CodePath = Annotated[Path | None, _code_option()]
+RequiredCodePath = Annotated[Path, _code_option()]
+
+
+def code_body(path: Path) -> dict[str, str]:
+    """The API's ``Code`` object for a directory (zipped like ``silo.functions.zip_directory``) or a zip."""
+    from silo.functions import zip_directory  # the functions package is heavy: only when uploading
+
+    data = zip_directory(path) if path.is_dir() else path.read_bytes()
+    return {"zip_base64": base64.b64encode(data).decode("ascii")}

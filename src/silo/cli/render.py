@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,13 +134,13 @@ def page(data: Mapping[str, Any], columns: Sequence[Column], *, noun: str) -> No
         )
 
 
-def record(data: Mapping[str, Any], *, title: str) -> None:
-    """One object as a key/value panel; nested documents are shown as JSON."""
+def record(data: Mapping[str, Any], *, title: str, nested: Collection[str] = ()) -> None:
+    """One object as a key/value panel; nested documents (and the fields in ``nested``) as JSON."""
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
     for key, value in data.items():
-        if isinstance(value, Mapping) and key in {"document", "details"} and value:
+        if isinstance(value, Mapping | list) and key in {"document", "details", *nested} and value:
             grid.add_row(key, JSON.from_data(value))
         elif key.endswith("_at") or key in {"at", "purge_after"}:
             grid.add_row(key, Text(when(value)))

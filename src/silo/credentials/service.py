@@ -27,6 +27,7 @@ _KEY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
 _KEY_ID = re.compile(r"^SK[MAS][A-Z2-7]{17}$")
 _TOUCH_EVERY = timedelta(seconds=60)
 MAX_ACTIVE_KEYS = 20
+MAX_GRACE = 7 * 24 * 3600
 
 
 def check_key_id(value: object) -> str:
@@ -90,7 +91,8 @@ class AccessKeys:
         )
         return IssuedKey(key, join_token(key_id, secret))
 
-    def get(self, account: AccountId, key_id: str) -> AccessKey:
+    def get(self, account: AccountId, key_id: str, *, kind: KeyKind | None = None) -> AccessKey:
+        """One key of ``account`` (and of ``kind``, when given: other kinds are not found)."""
         check_key_id(key_id)
         with self._store.read() as conn:
             row = conn.execute(
@@ -98,13 +100,15 @@ class AccessKeys:
                     access_keys.c.account_id == account, access_keys.c.key_id == key_id
                 )
             ).first()
-        if row is None:
-            raise NotFound(f"no key {key_id} in account {account}", key_id=key_id)
+        if row is None or (kind is not None and row._mapping["kind"] != kind.value):
+            label = f"{kind.value} key" if kind else "key"
+            raise NotFound(f"no {label} {key_id} in account {account}", key_id=key_id)
         return _key(row)
 
     def list(
         self,
         account: AccountId,
+        kind: KeyKind,
         *,
         include_revoked: bool = False,
         limit: int | None = None,
@@ -114,7 +118,7 @@ class AccessKeys:
         after = decode_token(next_token)
         query = (
             sa.select(access_keys)
-            .where(access_keys.c.account_id == account, access_keys.c.kind != KeyKind.SESSION.value)
+            .where(access_keys.c.account_id == account, access_keys.c.kind == kind.value)
             .order_by(access_keys.c.key_id)
             .limit(size + 1)
         )
@@ -127,8 +131,8 @@ class AccessKeys:
         items = [_key(r) for r in rows[:size]]
         return Page(items, encode_token(items[-1].key_id) if len(rows) > size else None)
 
-    def revoke(self, account: AccountId, key_id: str) -> AccessKey:
-        key = self.get(account, key_id)
+    def revoke(self, account: AccountId, key_id: str, *, kind: KeyKind) -> AccessKey:
+        key = self.get(account, key_id, kind=kind)
         if key.status is KeyStatus.REVOKED:
             return key
         with self._store.write() as conn:
@@ -139,13 +143,18 @@ class AccessKeys:
             )
         return self.get(account, key_id)
 
-    def rotate(self, account: AccountId, key_id: str, *, grace: timedelta = timedelta(0)) -> IssuedKey:
-        """Issue a replacement with the same name and kind; the old key ends now or after ``grace``."""
-        old = self.get(account, key_id)
-        if old.status is not KeyStatus.ACTIVE or old.kind is KeyKind.SESSION:
-            raise ValidationError(f"key {key_id} is not an active long-lived key and cannot be rotated")
-        if grace < timedelta(0) or grace > timedelta(days=7):
-            raise ValidationError("grace_seconds: between 0 and 604800", field="grace_seconds")
+    def rotate(self, account: AccountId, key_id: str, *, kind: KeyKind, grace_seconds: int = 0) -> IssuedKey:
+        """Issue a replacement with the same name and kind; the old key ends now or after the grace."""
+        if (
+            not isinstance(grace_seconds, int)
+            or isinstance(grace_seconds, bool)
+            or not 0 <= grace_seconds <= MAX_GRACE
+        ):
+            raise ValidationError(f"grace_seconds: an integer from 0 to {MAX_GRACE}", field="grace_seconds")
+        grace = timedelta(seconds=grace_seconds)
+        old = self.get(account, key_id, kind=kind)
+        if old.status is not KeyStatus.ACTIVE:
+            raise ValidationError(f"key {key_id} is revoked and cannot be rotated")
         now = utcnow()
         with self._store.write() as conn:
             if grace:
@@ -184,6 +193,8 @@ class AccessKeys:
             raise AuthenticationError("access key has been revoked")
         if key.expires_at is not None and key.expires_at <= now:
             raise AuthenticationError("access key has expired")
+        if key.kind is KeyKind.SESSION and not self._creator_active(key):
+            raise AuthenticationError("the key that assumed this session has been revoked")
         if key.last_used_at is None or now - key.last_used_at > _TOUCH_EVERY:
             with self._store.write() as conn:
                 conn.execute(
@@ -197,6 +208,18 @@ class AccessKeys:
             key.kind,
             assumed_by=key.created_by if key.kind is KeyKind.SESSION else None,
         )
+
+    def _creator_active(self, session: AccessKey) -> bool:
+        if session.created_by is None:
+            return False
+        with self._store.read() as conn:
+            status = conn.execute(
+                # The creator is a management key of the management account: found by id across accounts.
+                sa.select(access_keys.c.status)
+                .where(access_keys.c.key_id == session.created_by)
+                .execution_options(cross_account=True)
+            ).scalar()
+        return status == KeyStatus.ACTIVE.value
 
 
 def _key(row: sa.Row[tuple[object, ...]]) -> AccessKey:

@@ -198,8 +198,14 @@ def _check_name(name: object) -> None:
 
 
 def _check_description(description: object) -> None:
-    if not isinstance(description, str) or len(description) > 512:
-        raise ValidationError("description: a string of at most 512 characters", field="description")
+    if (
+        not isinstance(description, str)
+        or len(description) > 512
+        or any(ord(c) < 32 and c not in "\t\n" for c in description)
+    ):
+        raise ValidationError(
+            "description: a string of at most 512 characters without control characters", field="description"
+        )
 
 
 def _guardrail(row: sa.Row[tuple[object, ...]], targets: tuple[str, ...]) -> Guardrail:

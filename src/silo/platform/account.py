@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
 
-from silo.accounts import Account, AccountContext, AccountRegistry, AccountStatus, KeyKind
+from silo.accounts import Account, AccountContext, AccountStatus, KeyKind
 from silo.credentials import AccessKey, AccessKeys, IssuedKey
+from silo.dlq import DeadLetter, DeadLetterFilter
 from silo.errors import AccessDenied, AccountNotActive
-from silo.guardrails import AttachedPolicy, Guardrails, check
+from silo.functions import Functions
+from silo.guardrails import AttachedPolicy, check
+from silo.platform.services import Services
 from silo.store.pages import Page
 
 
@@ -20,13 +22,13 @@ class AccountHandle:
     the account or the account itself may deny it.
     """
 
-    def __init__(
-        self, context: AccountContext, registry: AccountRegistry, keys: AccessKeys, guardrails: Guardrails
-    ) -> None:
+    def __init__(self, context: AccountContext, services: Services) -> None:
         self.context = context
-        self._registry = registry
-        self._guardrails = guardrails
-        self.keys = AccountKeys(self, keys)
+        self._registry = services.registry
+        self._facts = services.facts
+        self._dlq = services.dlq
+        self.keys = AccountKeys(self, services.keys)
+        self.functions = Functions(self, services.functions)
 
     @property
     def account_id(self) -> str:
@@ -36,7 +38,7 @@ class AccountHandle:
         self, action: str, facts: Mapping[str, object] | None = None, *, write: bool = True
     ) -> Account:
         """Refuse ``action`` unless this context may take it now; returns the account."""
-        account, path = self._registry.ou_path(self.context.account_id)
+        account, policies = self._facts.get(self.context.account_id)
         assumed = self.context.principal.kind is KeyKind.SESSION
         if account.status is not AccountStatus.ACTIVE and (write or not assumed):
             raise AccountNotActive(
@@ -46,7 +48,7 @@ class AccountHandle:
             )
         if write and self.context.read_only:
             raise AccessDenied(f"{action}: this session is read-only")
-        check(self._guardrails.effective([*path, account.account_id]), action, dict(facts or {}))
+        check(policies, action, dict(facts or {}))
         return account
 
     def describe(self) -> Account:
@@ -54,9 +56,25 @@ class AccountHandle:
         return self._registry.get(self.context.account_id)
 
     def effective_guardrails(self) -> list[AttachedPolicy]:
-        _, path = self._registry.ou_path(self.context.account_id)
         self.authorize("guardrails:ListEffective", write=False)
-        return self._guardrails.effective([*path, self.context.account_id])
+        return self._facts.get(self.context.account_id)[1]
+
+    def dead_letters(
+        self,
+        filters: DeadLetterFilter | None = None,
+        *,
+        limit: int | None = None,
+        next_token: str | None = None,
+    ) -> Page[DeadLetter]:
+        """This account's entries in the central DLQ (never another account's, whatever the filter)."""
+        self.authorize("dlq:List", write=False)
+        return self._dlq.list_own(
+            self.context, filters or DeadLetterFilter(), limit=limit, next_token=next_token
+        )
+
+    def dead_letter(self, entry_id: str) -> DeadLetter:
+        self.authorize("dlq:Get", write=False)
+        return self._dlq.get_own(self.context, entry_id)
 
 
 class AccountKeys:
@@ -70,6 +88,9 @@ class AccountKeys:
     def _account(self) -> AccountContext:
         return self._handle.context
 
+    # Only account-kind keys: the management account's management keys are managed on the
+    # management plane (which refuses to revoke the last one), never through this handle.
+
     def create(self, name: str) -> IssuedKey:
         self._handle.authorize("keys:Create", {"KeyName": name})
         ctx = self._account
@@ -80,17 +101,23 @@ class AccountKeys:
     ) -> Page[AccessKey]:
         self._handle.authorize("keys:List", write=False)
         return self._keys.list(
-            self._account.account_id, include_revoked=include_revoked, limit=limit, next_token=next_token
+            self._account.account_id,
+            KeyKind.ACCOUNT,
+            include_revoked=include_revoked,
+            limit=limit,
+            next_token=next_token,
         )
 
     def get(self, key_id: str) -> AccessKey:
         self._handle.authorize("keys:Get", write=False)
-        return self._keys.get(self._account.account_id, key_id)
+        return self._keys.get(self._account.account_id, key_id, kind=KeyKind.ACCOUNT)
 
     def rotate(self, key_id: str, *, grace_seconds: int = 0) -> IssuedKey:
         self._handle.authorize("keys:Rotate", {"KeyId": key_id})
-        return self._keys.rotate(self._account.account_id, key_id, grace=timedelta(seconds=grace_seconds))
+        return self._keys.rotate(
+            self._account.account_id, key_id, kind=KeyKind.ACCOUNT, grace_seconds=grace_seconds
+        )
 
     def revoke(self, key_id: str) -> AccessKey:
         self._handle.authorize("keys:Revoke", {"KeyId": key_id})
-        return self._keys.revoke(self._account.account_id, key_id)
+        return self._keys.revoke(self._account.account_id, key_id, kind=KeyKind.ACCOUNT)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import tempfile
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -21,13 +23,27 @@ from silo.accounts import (
 from silo.accounts.service import DEFAULT_CONCURRENCY_LIMIT
 from silo.audit import AuditLog
 from silo.credentials import AccessKeys, IssuedKey
+from silo.dlq import DeadLetterQueue
 from silo.errors import AccessDenied, AccountNotActive
+from silo.functions import (
+    ArtifactStore,
+    AsyncPolicy,
+    AsyncQueue,
+    ConcurrencyQuotas,
+    Functions,
+    FunctionsEngine,
+    Invoker,
+)
 from silo.guardrails import Guardrails
 from silo.platform.account import AccountHandle
+from silo.platform.authz import AuthorizationFacts
 from silo.platform.management import ManagementHandle
+from silo.platform.services import Services
+from silo.runtime import RuntimeHost
 from silo.settings import Settings
 from silo.store import Store, utcnow
 from silo.store.schema import accounts, fleet_meta
+from silo.telemetry import Logs, Metrics
 
 MANAGEMENT_ACCOUNT_NAME = "management"
 
@@ -52,20 +68,58 @@ class Platform:
         self.keys = AccessKeys(store)
         self.guardrails = Guardrails(store)
         self.audit = AuditLog(store)
+        self.dlq = DeadLetterQueue(store)
+        self.metrics = Metrics(store)
+        self.logs = Logs(store)
+        runtime_root = runtime_directory(settings)
+        self.runtime = RuntimeHost(
+            runtime_root,
+            idle_timeout_s=settings.idle_timeout_s,
+            max_environments=settings.max_environments,
+        )
+        artifacts = ArtifactStore(store, runtime_root / "code")
+        self.functions = FunctionsEngine(
+            store,
+            artifacts,
+            Invoker(self.runtime, artifacts, ConcurrencyQuotas(), self.metrics, self.logs),
+            AsyncQueue(store),
+            self.dlq,
+            self.metrics,
+            self.logs,
+            async_policy=AsyncPolicy(retry_base=timedelta(seconds=settings.async_retry_base_s)),
+            async_workers=settings.async_workers,
+        )
+        self.services = Services(
+            store=store,
+            registry=self.registry,
+            ous=self.ous,
+            keys=self.keys,
+            guardrails=self.guardrails,
+            audit=self.audit,
+            facts=AuthorizationFacts(self.registry, self.guardrails),
+            functions=self.functions,
+            dlq=self.dlq,
+        )
+        self.functions.bind_delivery(self._delivery_scope)
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Platform:
         """Connect to the store and bring its schema up to date."""
         settings = settings or Settings.from_env()
+        _lay_out_home(settings)
         store = Store(
             settings.resolved_database_url,
             schema=settings.database_schema,
             strict_scoping=settings.strict_scoping,
         )
         store.migrate()
-        return cls(settings, store)
+        _protect_database(settings)
+        platform = cls(settings, store)
+        platform.functions.resume()
+        return platform
 
     def close(self) -> None:
+        self.functions.close()
         self.store.dispose()
 
     def initialise(self) -> Initialised | None:
@@ -125,15 +179,17 @@ class Platform:
 
     def account(self, principal: Principal) -> AccountHandle:
         """The handle for the principal's own account (a management key acts in the management account)."""
-        context = mint_context(principal.account_id, principal)
-        return AccountHandle(context, self.registry, self.keys, self.guardrails)
+        return AccountHandle(mint_context(principal.account_id, principal), self.services)
 
     def management(self, principal: Principal) -> ManagementHandle:
         if principal.kind is not KeyKind.MANAGEMENT:
             raise AccessDenied("this needs a management key; account keys act only inside their own account")
-        return ManagementHandle(
-            principal, self.store, self.registry, self.ous, self.keys, self.guardrails, self.audit
-        )
+        return ManagementHandle(principal, self.services)
+
+    def _delivery_scope(self, account: str) -> Functions:
+        """Queued work acts inside the account it was accepted for, as the platform's delivery principal."""
+        principal = Principal("silo:delivery", AccountId(account), KeyKind.DELIVERY)
+        return AccountHandle(mint_context(AccountId(account), principal), self.services).functions
 
     @staticmethod
     def _management_account_id(conn: sa.Connection) -> AccountId | None:
@@ -141,3 +197,42 @@ class Platform:
             sa.select(fleet_meta.c.value).where(fleet_meta.c.key == "management_account_id")
         ).scalar()
         return AccountId(value) if value else None
+
+
+def runtime_directory(settings: Settings) -> Path:
+    """Where unpacked code and per-environment temp dirs live: reachable by the function user.
+
+    ``$SILO_HOME/runtime`` when every directory above it lets others traverse; otherwise (a home
+    under a private directory such as ``/root``) a directory in the system temp dir, named after the
+    home so that two platforms never share one. ``SILO_RUNTIME_DIR`` overrides both.
+    """
+    if settings.runtime_dir is not None:
+        chosen = settings.runtime_dir
+    elif os.geteuid() != 0 or _others_can_traverse(settings.home.resolve()):
+        chosen = settings.home / "runtime"
+    else:
+        digest = hashlib.sha256(str(settings.home.resolve()).encode()).hexdigest()[:16]
+        chosen = Path(tempfile.gettempdir()) / f"silo-runtime-{digest}"
+    chosen.mkdir(parents=True, exist_ok=True)
+    chosen.chmod(0o711)
+    return chosen
+
+
+def _others_can_traverse(path: Path) -> bool:
+    return all(p.stat().st_mode & 0o001 for p in [path, *path.parents])
+
+
+def _lay_out_home(settings: Settings) -> None:
+    """``$SILO_HOME`` is traversable but not listable (0711): execution environments, which run as
+    another user, can reach their code under ``code/<sha256>`` but cannot list or read the rest."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    settings.home.chmod(0o711)
+
+
+def _protect_database(settings: Settings) -> None:
+    if settings.database_url is not None:
+        return
+    for suffix in ("", "-wal", "-shm"):
+        path = settings.home / f"silo.db{suffix}"
+        if path.exists():
+            path.chmod(0o600)

@@ -10,22 +10,22 @@ from typing import Any
 from silo.accounts import (
     Account,
     AccountId,
-    AccountRegistry,
     AccountSpec,
     AccountStatus,
     KeyKind,
     OrganizationalUnit,
-    OrganizationalUnits,
     Principal,
     account_id,
     mint_context,
 )
-from silo.audit import AuditEntry, AuditLog
-from silo.credentials import AccessKey, AccessKeys, IssuedKey
+from silo.audit import AuditEntry
+from silo.credentials import AccessKey, IssuedKey
+from silo.dlq import DeadLetter, DeadLetterFilter
 from silo.errors import Conflict, ValidationError
-from silo.guardrails import AttachedPolicy, Guardrail, Guardrails
+from silo.guardrails import AttachedPolicy, Guardrail
 from silo.platform.account import AccountHandle
-from silo.store import Store, utcnow
+from silo.platform.services import Services
+from silo.store import utcnow
 from silo.store.pages import Page
 
 MAX_SESSION = timedelta(hours=12)
@@ -42,23 +42,17 @@ class AssumedSession:
 class ManagementHandle:
     """Everything the management plane may do. Made only for a management principal."""
 
-    def __init__(
-        self,
-        principal: Principal,
-        store: Store,
-        registry: AccountRegistry,
-        ous: OrganizationalUnits,
-        keys: AccessKeys,
-        guardrails: Guardrails,
-        audit: AuditLog,
-    ) -> None:
+    def __init__(self, principal: Principal, services: Services) -> None:
         self.principal = principal
-        self._store = store
-        self._registry = registry
-        self._ous = ous
-        self._keys = keys
-        self._guardrails = guardrails
-        self._audit = audit
+        self._services = services
+        self._store = services.store
+        self._registry = services.registry
+        self._ous = services.ous
+        self._keys = services.keys
+        self._guardrails = services.guardrails
+        self._audit = services.audit
+        self._facts = services.facts
+        self._dlq = services.dlq
 
     # --- accounts -------------------------------------------------------------------------------
     def create_accounts(self, specs: Sequence[AccountSpec]) -> list[Account]:
@@ -107,15 +101,19 @@ class ManagementHandle:
 
     def move_account(self, account: str, ou_id: str) -> Account:
         moved = self._registry.move(account_id(account), ou_id)
+        self._facts.invalidate(moved.account_id)
         with self._store.write() as conn:
             self._record(conn, "accounts:Move", moved.account_id, details={"ou_id": ou_id})
         return moved
 
     def tag_account(self, account: str, tags: Mapping[str, str], remove: Sequence[str] = ()) -> Account:
-        return self._registry.tag(account_id(account), tags, remove)
+        tagged = self._registry.tag(account_id(account), tags, remove)
+        self._audit_now("accounts:Tag", tagged.account_id, {"set": dict(tags), "remove": list(remove)})
+        return tagged
 
     def set_concurrency_limit(self, account: str, limit: int) -> Account:
         changed = self._registry.set_concurrency_limit(account_id(account), limit)
+        self._facts.invalidate(changed.account_id)
         with self._store.write() as conn:
             self._record(conn, "accounts:SetConcurrencyLimit", changed.account_id, details={"limit": limit})
         return changed
@@ -131,7 +129,9 @@ class ManagementHandle:
 
     # --- organizational units ----------------------------------------------------------------
     def create_ou(self, name: str, parent_id: str | None = None) -> OrganizationalUnit:
-        return self._ous.create(name, parent_id)
+        made = self._ous.create(name, parent_id)
+        self._audit_now("ous:Create", None, {"ou_id": made.ou_id, "name": name})
+        return made
 
     def describe_ou(self, ou_id: str) -> OrganizationalUnit:
         return self._ous.get(ou_id)
@@ -142,37 +142,61 @@ class ManagementHandle:
     def ou_tree(self) -> list[OrganizationalUnit]:
         return self._ous.tree()
 
+    def root_ou(self) -> OrganizationalUnit:
+        return self._ous.root()
+
     def rename_ou(self, ou_id: str, name: str) -> OrganizationalUnit:
-        return self._ous.rename(ou_id, name)
+        renamed = self._ous.rename(ou_id, name)
+        self._audit_now("ous:Rename", None, {"ou_id": ou_id, "name": name})
+        return renamed
 
     def delete_ou(self, ou_id: str) -> None:
         self._ous.delete(ou_id)
         with self._store.write() as conn:
             self._guardrails.detach_all(conn, ou_id)
+            self._record(conn, "ous:Delete", None, details={"ou_id": ou_id})
+        self._facts.invalidate()
 
     # --- keys -----------------------------------------------------------------------------------
     def create_management_key(self, name: str) -> IssuedKey:
-        return self._keys.issue(
-            self.principal.account_id, KeyKind.MANAGEMENT, name, created_by=self.principal.key_id
-        )
+        with self._store.write() as conn:
+            issued = self._keys.issue(
+                self.principal.account_id,
+                KeyKind.MANAGEMENT,
+                name,
+                created_by=self.principal.key_id,
+                conn=conn,
+            )
+            self._record(conn, "keys:CreateManagementKey", None, details={"key_id": issued.key.key_id})
+        return issued
 
     def list_management_keys(
         self, *, include_revoked: bool = False, limit: int | None = None, next_token: str | None = None
     ) -> Page[AccessKey]:
         return self._keys.list(
-            self.principal.account_id, include_revoked=include_revoked, limit=limit, next_token=next_token
+            self.principal.account_id,
+            KeyKind.MANAGEMENT,
+            include_revoked=include_revoked,
+            limit=limit,
+            next_token=next_token,
         )
 
     def rotate_management_key(self, key_id: str, *, grace_seconds: int = 0) -> IssuedKey:
-        return self._keys.rotate(self.principal.account_id, key_id, grace=timedelta(seconds=grace_seconds))
+        issued = self._keys.rotate(
+            self.principal.account_id, key_id, kind=KeyKind.MANAGEMENT, grace_seconds=grace_seconds
+        )
+        self._audit_now("keys:RotateManagementKey", None, {"key_id": key_id, "new_key_id": issued.key.key_id})
+        return issued
 
     def revoke_management_key(self, key_id: str) -> AccessKey:
-        live = self._keys.list(self.principal.account_id, limit=1000).items
-        if all(k.key_id == key_id for k in live if k.kind is KeyKind.MANAGEMENT):
+        live = self._keys.list(self.principal.account_id, KeyKind.MANAGEMENT, limit=1000).items
+        if all(k.key_id == key_id for k in live):
             raise Conflict(
                 "refusing to revoke the last active management key: the fleet would have no manager"
             )
-        return self._keys.revoke(self.principal.account_id, key_id)
+        revoked = self._keys.revoke(self.principal.account_id, key_id, kind=KeyKind.MANAGEMENT)
+        self._audit_now("keys:RevokeManagementKey", None, {"key_id": key_id})
+        return revoked
 
     def issue_account_key(self, account: str, name: str) -> IssuedKey:
         target = self._active(account)
@@ -195,16 +219,24 @@ class ManagementHandle:
     ) -> Page[AccessKey]:
         target = self._registry.get(account_id(account))
         return self._keys.list(
-            target.account_id, include_revoked=include_revoked, limit=limit, next_token=next_token
+            target.account_id,
+            KeyKind.ACCOUNT,
+            include_revoked=include_revoked,
+            limit=limit,
+            next_token=next_token,
         )
 
     def revoke_account_key(self, account: str, key_id: str) -> AccessKey:
         target = self._registry.get(account_id(account))
-        return self._keys.revoke(target.account_id, key_id)
+        revoked = self._keys.revoke(target.account_id, key_id, kind=KeyKind.ACCOUNT)
+        self._audit_now("keys:RevokeAccountKey", target.account_id, {"key_id": key_id})
+        return revoked
 
     # --- guardrails -----------------------------------------------------------------------------
     def create_guardrail(self, name: str, document: object, description: str = "") -> Guardrail:
-        return self._guardrails.create(name, document, description)
+        made = self._guardrails.create(name, document, description)
+        self._audit_now("guardrails:Create", None, {"policy_id": made.policy_id, "name": name})
+        return made
 
     def describe_guardrail(self, policy_id: str) -> Guardrail:
         return self._guardrails.get(policy_id)
@@ -215,14 +247,19 @@ class ManagementHandle:
     def update_guardrail(
         self, policy_id: str, *, document: object = None, description: str | None = None
     ) -> Guardrail:
-        return self._guardrails.update(policy_id, document=document, description=description)
+        updated = self._guardrails.update(policy_id, document=document, description=description)
+        self._facts.invalidate()
+        self._audit_now("guardrails:Update", None, {"policy_id": policy_id})
+        return updated
 
     def delete_guardrail(self, policy_id: str) -> None:
         self._guardrails.delete(policy_id)
+        self._audit_now("guardrails:Delete", None, {"policy_id": policy_id})
 
     def attach_guardrail(self, policy_id: str, target_id: str) -> Guardrail:
         self._check_target(target_id)
         attached = self._guardrails.attach(policy_id, target_id)
+        self._facts.invalidate()
         with self._store.write() as conn:
             self._record(
                 conn,
@@ -234,6 +271,7 @@ class ManagementHandle:
 
     def detach_guardrail(self, policy_id: str, target_id: str) -> Guardrail:
         detached = self._guardrails.detach(policy_id, target_id)
+        self._facts.invalidate()
         with self._store.write() as conn:
             self._record(
                 conn,
@@ -246,6 +284,27 @@ class ManagementHandle:
     def effective_guardrails(self, account: str) -> list[AttachedPolicy]:
         found, path = self._registry.ou_path(account_id(account))
         return self._guardrails.effective([*path, found.account_id])
+
+    # --- central dead-letter queue --------------------------------------------------------------
+    def dead_letters(
+        self,
+        filters: DeadLetterFilter | None = None,
+        *,
+        limit: int | None = None,
+        next_token: str | None = None,
+    ) -> Page[DeadLetter]:
+        return self._dlq.list_fleet(filters or DeadLetterFilter(), limit=limit, next_token=next_token)
+
+    def dead_letter(self, account: str, entry_id: str) -> DeadLetter:
+        return self._dlq.get_fleet(account_id(account), entry_id)
+
+    def purge_dead_letters(self, filters: DeadLetterFilter) -> int:
+        purged = self._dlq.purge(filters)
+        with self._store.write() as conn:
+            self._record(
+                conn, "dlq:Purge", _account_or_none(filters.account_id or ""), details={"count": purged}
+            )
+        return purged
 
     # --- audit and assume -------------------------------------------------------------------------
     def audit_log(
@@ -300,18 +359,23 @@ class ManagementHandle:
         session = Principal(
             issued.key.key_id, target.account_id, KeyKind.SESSION, assumed_by=self.principal.key_id
         )
-        handle = AccountHandle(
-            mint_context(target.account_id, session), self._registry, self._keys, self._guardrails
-        )
+        handle = AccountHandle(mint_context(target.account_id, session), self._services)
         return AssumedSession(handle, issued)
 
     # --- helpers ----------------------------------------------------------------------------------
     def _change_status(
         self, account: str, status: AccountStatus, allowed_from: list[AccountStatus], reason: str
     ) -> Account:
+        if not isinstance(reason, str) or len(reason) > 512:
+            raise ValidationError("reason: at most 512 characters", field="reason")
         changed = self._registry.set_status(account_id(account), status, allowed_from=allowed_from)
-        with self._store.write() as conn:
-            self._record(conn, f"accounts:{status.value.title()}", changed.account_id, reason=reason)
+        self._facts.invalidate(changed.account_id)
+        verb = {
+            AccountStatus.ACTIVE: "Reactivate",
+            AccountStatus.SUSPENDED: "Suspend",
+            AccountStatus.CLOSED: "Close",
+        }
+        self._audit_now(f"accounts:{verb[status]}", changed.account_id, {}, reason=reason)
         return changed
 
     def _active(self, account: str) -> Account:
@@ -329,6 +393,12 @@ class ManagementHandle:
             raise ValidationError(
                 f"target_id: a root, OU or account id, got {target_id!r}", field="target_id"
             )
+
+    def _audit_now(
+        self, action: str, account: AccountId | None, details: dict[str, Any], *, reason: str = ""
+    ) -> None:
+        with self._store.write() as conn:
+            self._record(conn, action, account, reason=reason, details=details)
 
     def _record(
         self,

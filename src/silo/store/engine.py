@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from silo.errors import ValidationError
+from silo.errors import Conflict, ValidationError
 from silo.store import migrate
 from silo.store.scoping import install_scoping_guard
 
@@ -69,10 +69,18 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[sa.Connection]:
-        with self.engine.connect() as raw:
-            conn = raw.execution_options(silo_write=True)
-            with conn.begin():
-                yield conn
+        """A write transaction. A unique-key clash with a concurrent writer becomes a 409 ``Conflict``
+        (the services check first; this covers the race between their check and the insert)."""
+        try:
+            with self.engine.connect() as raw:
+                conn = raw.execution_options(silo_write=True)
+                with conn.begin():
+                    yield conn
+        except sa.exc.IntegrityError as exc:
+            raise Conflict(
+                "a concurrent request created or changed the same thing; nothing was written, retry",
+                constraint=str(exc.orig).splitlines()[0][:200],
+            ) from None
 
     def migrate(self) -> list[str]:
         """Create the schema (PostgreSQL: inside ``schema``) and apply pending migrations."""

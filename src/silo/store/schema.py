@@ -119,6 +119,135 @@ fleet_audit_log = sa.Table(
 )
 
 
+# --- functions and runtime (migration 0002) ---------------------------------------------------------
+
+fleet_code_artifacts = sa.Table(
+    "fleet_code_artifacts",
+    metadata,
+    # Content-addressed: the same zip deployed to 10,000 accounts is one row. Rows are reachable only
+    # through a function that references them; the account plane can never name a hash directly.
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+_function_config = (
+    ("handler", sa.String(128), False),
+    ("runtime", sa.String(16), False),
+    ("memory_size", sa.Integer, False),
+    ("timeout", sa.Integer, False),
+    ("environment", sa.JSON, False),
+    ("description", sa.String(256), False),
+    ("code_sha256", sa.String(64), False),
+    ("code_size", sa.BigInteger, False),
+    ("revision", sa.String(32), False),
+)
+
+
+def _config_columns() -> list[sa.Column[object]]:
+    return [sa.Column(name, type_, nullable=nullable) for name, type_, nullable in _function_config]
+
+
+functions = sa.Table(
+    "functions",
+    metadata,
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("name", sa.String(64), primary_key=True),
+    *_config_columns(),
+    sa.Column("reserved_concurrency", sa.Integer, nullable=True),
+    sa.Column("tags", sa.JSON, nullable=False),
+    sa.Column("max_retry_attempts", sa.Integer, nullable=False),
+    sa.Column("max_event_age", sa.Integer, nullable=False),
+    sa.Column("on_failure", sa.JSON, nullable=True),
+    sa.Column("last_version", sa.Integer, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+function_versions = sa.Table(
+    "function_versions",
+    metadata,
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    *_config_columns(),
+    sa.Column("published_at", UtcDateTime, nullable=False),
+)
+
+function_aliases = sa.Table(
+    "function_aliases",
+    metadata,
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("alias", sa.String(128), primary_key=True),
+    sa.Column("version", sa.String(16), nullable=False),
+    sa.Column("description", sa.String(256), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+async_invocations = sa.Table(
+    "async_invocations",
+    metadata,
+    # Durable before accepted: an Event invoke is a row here before the caller gets its 202.
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("invocation_id", sa.String(36), primary_key=True),
+    sa.Column("function_name", sa.String(64), nullable=False),
+    sa.Column("qualifier", sa.String(128), nullable=False),
+    sa.Column("payload", sa.LargeBinary, nullable=False),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("throttles", sa.Integer, nullable=False),
+    sa.Column("received_at", UtcDateTime, nullable=False),
+    sa.Column("next_attempt_at", UtcDateTime, nullable=False, index=True),
+    sa.Column("lease_until", UtcDateTime, nullable=True),
+    sa.Column("last_error", sa.JSON, nullable=True),
+)
+
+fleet_dead_letters = sa.Table(
+    "fleet_dead_letters",
+    metadata,
+    # One central DLQ for every account; account_id leads the key so each entry is its account's.
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("entry_id", sa.String(36), primary_key=True),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("target", sa.JSON, nullable=False),
+    sa.Column("payload", sa.LargeBinary, nullable=False),
+    sa.Column("reason", sa.String(64), nullable=False),
+    sa.Column("error", sa.JSON, nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("first_at", UtcDateTime, nullable=False),
+    sa.Column("last_at", UtcDateTime, nullable=False, index=True),
+    sa.Column("redriven_at", UtcDateTime, nullable=True),
+)
+
+metric_samples = sa.Table(
+    "metric_samples",
+    metadata,
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("namespace", sa.String(32), primary_key=True),
+    sa.Column("metric", sa.String(64), primary_key=True),
+    sa.Column("dimension", sa.String(256), primary_key=True),
+    sa.Column("period_start", UtcDateTime, primary_key=True),
+    sa.Column("sum", sa.Float, nullable=False),
+    sa.Column("count", sa.BigInteger, nullable=False),
+    sa.Column("min", sa.Float, nullable=False),
+    sa.Column("max", sa.Float, nullable=False),
+)
+
+log_events = sa.Table(
+    "log_events",
+    metadata,
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("log_group", sa.String(128), primary_key=True),
+    sa.Column("event_id", sa.BigInteger, primary_key=True),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("request_id", sa.String(36), nullable=True),
+    sa.Column("message", sa.Text, nullable=False),
+)
+
+
 def account_owned_tables() -> list[sa.Table]:
     """Tables whose rows belong to one account (``account_id`` leads the primary key)."""
     return [

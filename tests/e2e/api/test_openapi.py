@@ -13,6 +13,11 @@ from .conftest import Api, TestClient
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "api.md"
 PUBLIC = {("GET", "/healthz")}
 METHODS = {"get", "post", "put", "patch", "delete"}
+BODIES = {
+    "AccountCreate", "AccountBatch", "Assume", "KeyCreate", "GuardrailCreate", "OuCreate", "Tags",
+    "FunctionCreate", "FunctionUpdate", "Code", "AsyncSettings", "OnFailure", "PublishVersion",
+    "AliasCreate", "AliasUpdate",
+}  # fmt: skip
 
 
 def _documented() -> set[tuple[str, str]]:
@@ -65,14 +70,18 @@ def test_errors_are_documented_as_400_not_422(client: TestClient) -> None:
 
 def test_request_bodies_refuse_unknown_fields(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
-    bodies = [
-        schema
-        for name, schema in spec["components"]["schemas"].items()
-        if name
-        in {"AccountCreate", "AccountBatch", "Assume", "KeyCreate", "GuardrailCreate", "OuCreate", "Tags"}
-    ]
-    assert len(bodies) == 7
+    bodies = [schema for name, schema in spec["components"]["schemas"].items() if name in BODIES]
+    assert len(bodies) == len(BODIES)
     assert all(schema.get("additionalProperties") is False for schema in bodies)
+
+
+def test_invoke_documents_its_headers_and_statuses(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    op = spec["paths"]["/v1/account/functions/{name}/invocations"]["post"]
+    headers = {p["name"] for p in op["parameters"] if p["in"] == "header"}
+    assert headers == {"X-Silo-Invocation-Type", "X-Silo-Log-Type"}
+    assert {"qualifier"} == {p["name"] for p in op["parameters"] if p["in"] == "query"}
+    assert {"200", "202", "204"} <= set(op["responses"])
 
 
 def test_docs_are_served_without_a_key(api: Api) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import textwrap
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,6 +18,7 @@ from typer.testing import CliRunner, Result
 from silo.cli import client as client_module
 from silo.cli.main import app
 from silo.platform import Initialised, Platform
+from tests.helpers.functions import HANDLERS
 
 with warnings.catch_warnings():
     # Starlette >= 1.10 prefers the `httpx2` package; on plain httpx it warns once at import.
@@ -65,3 +68,32 @@ def served(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> Platform:
 @pytest.fixture
 def cli(served: Platform, init: Initialised) -> Cli:
     return Cli(key=init.root_key.token)
+
+
+@dataclass
+class Member:
+    """A member account and the CLI bound to an account key of it (functions live in member accounts)."""
+
+    account_id: str
+    cli: Cli
+
+
+@pytest.fixture
+def member(cli: Cli) -> Member:
+    made = cli.json("accounts", "create", "--name", "member", "--owner-email", "ops@member.example")
+    token = cli.json("keys", "issue", made["account_id"], "deploy")["token"]
+    return Member(made["account_id"], Cli(key=token))
+
+
+@pytest.fixture
+def source(tmp_path: Path) -> Callable[[str], Path]:
+    """A directory with ``app.py`` holding a handler (a name from ``HANDLERS``, or the source itself)."""
+    counter = iter(range(10_000))
+
+    def make(handler: str) -> Path:
+        directory = tmp_path / f"src-{next(counter)}"
+        directory.mkdir()
+        (directory / "app.py").write_text(textwrap.dedent(HANDLERS.get(handler, handler)))
+        return directory
+
+    return make

@@ -134,3 +134,29 @@ def test_bad_ids_are_validation_errors(mgmt: ManagementHandle) -> None:
         mgmt.describe_account("12345")
     with pytest.raises(ValidationError, match="OU"):
         mgmt.create_account(AccountSpec("x", "a@b.example", ou_id="nope"))
+
+
+def test_concurrent_creates_of_one_name_give_one_account_and_conflicts(mgmt: ManagementHandle) -> None:
+    import threading
+
+    results: list[str] = []
+
+    def create() -> None:
+        try:
+            mgmt.create_account(AccountSpec("racy", "a@b.example"))
+            results.append("made")
+        except Conflict:
+            results.append("conflict")
+
+    threads = [threading.Thread(target=create) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count("made") == 1 and results.count("conflict") == 5
+
+
+def test_names_are_unique_ignoring_case(mgmt: ManagementHandle) -> None:
+    mgmt.create_account(AccountSpec("Acme", "a@b.example"))
+    with pytest.raises(Conflict):
+        mgmt.create_account(AccountSpec("acme", "a@b.example"))

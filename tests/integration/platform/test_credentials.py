@@ -118,3 +118,52 @@ def test_assume_is_audited_and_expires(platform: Platform, mgmt: ManagementHandl
         mgmt.assume(made.account_id, "")
     with pytest.raises(ValidationError, match="duration"):
         mgmt.assume(made.account_id, "too long", duration=timedelta(days=2))
+
+
+def test_sessions_end_when_the_key_that_assumed_them_is_revoked(
+    platform: Platform, mgmt: ManagementHandle
+) -> None:
+    made = mgmt.create_account(AccountSpec("t", "a@b.example"))
+    operator = mgmt.create_management_key("operator")
+    as_operator = platform.management(platform.authenticate(operator.token))
+    session = as_operator.assume(made.account_id, "on call")
+    assert platform.authenticate(session.key.token).account_id == made.account_id
+    mgmt.revoke_management_key(operator.key.key_id)
+    with pytest.raises(AuthenticationError, match="assumed"):
+        platform.authenticate(session.key.token)
+
+
+def test_account_handles_never_touch_management_keys(
+    platform: Platform, mgmt: ManagementHandle, init: Initialised
+) -> None:
+    from silo.errors import NotFound
+
+    handle = platform.account(platform.authenticate(init.root_key.token))  # acts in the management account
+    with pytest.raises(NotFound):
+        handle.keys.revoke(init.root_key.key.key_id)
+    with pytest.raises(NotFound):
+        mgmt.revoke_account_key(init.management_account_id, init.root_key.key.key_id)
+    assert platform.authenticate(init.root_key.token).kind is KeyKind.MANAGEMENT
+
+
+def test_management_changes_are_audited(mgmt: ManagementHandle) -> None:
+    ou = mgmt.create_ou("audited")
+    made = mgmt.create_account(AccountSpec("aud", "a@b.example", ou_id=ou.ou_id))
+    mgmt.tag_account(made.account_id, {"k": "v"})
+    mgmt.suspend_account(made.account_id, "unpaid")
+    mgmt.reactivate_account(made.account_id)
+    key = mgmt.create_management_key("second")
+    mgmt.rotate_management_key(key.key.key_id)
+    actions = [e.action for e in mgmt.audit_log(limit=100).items]
+    for expected in (
+        "ous:Create",
+        "accounts:Create",
+        "accounts:Tag",
+        "accounts:Suspend",
+        "accounts:Reactivate",
+        "keys:CreateManagementKey",
+        "keys:RotateManagementKey",
+    ):
+        assert expected in actions
+    suspend = mgmt.audit_log(action="accounts:Suspend").items[0]
+    assert (suspend.account_id, suspend.reason) == (made.account_id, "unpaid")

@@ -1,0 +1,1 @@
+"""Self-contained benchmarks behind ``silo bench ...``: each makes its own temporary platform."""

@@ -1,0 +1,124 @@
+"""``FunctionsEngine``: the platform-wide parts of the function service, shared by every account.
+
+It owns no account's data: each account reaches it through its own ``Functions`` scope. It keeps a
+small, bounded cache of resolved targets (so a warm invoke does not touch the database) and the
+async dispatcher.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from silo.dlq import DeadLetterQueue
+from silo.functions.artifacts import ArtifactStore
+from silo.functions.async_queue import AsyncItem, AsyncQueue
+from silo.functions.dispatcher import AsyncDispatcher
+from silo.functions.invoker import Invoker, Target
+from silo.store import Store
+from silo.telemetry import Logs, Metrics
+
+if TYPE_CHECKING:
+    from silo.functions.service import Functions
+
+MAX_CACHED_TARGETS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class AsyncPolicy:
+    """Retry timing for ``Event`` invocations (Lambda: 1 then 2 minutes; throttles back off up to 5)."""
+
+    retry_base: timedelta = timedelta(seconds=60)
+    throttle_base: timedelta = timedelta(seconds=1)
+    throttle_max: timedelta = timedelta(minutes=5)
+
+
+class TargetCache:
+    """Resolved targets by (account, function, qualifier) for ``ttl`` seconds; LRU-bounded.
+
+    Writes through a ``Functions`` scope invalidate the function's entries at once; the TTL bounds
+    how long another node's change can take to be seen.
+    """
+
+    def __init__(self, ttl: float) -> None:
+        self._ttl = ttl
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple[str, str, str], tuple[float, Target]] = OrderedDict()
+
+    def get(self, key: tuple[str, str, str]) -> Target | None:
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is None:
+                return None
+            if hit[0] < time.monotonic():
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return hit[1]
+
+    def put(self, key: tuple[str, str, str], target: Target) -> None:
+        with self._lock:
+            self._entries[key] = (time.monotonic() + self._ttl, target)
+            self._entries.move_to_end(key)
+            while len(self._entries) > MAX_CACHED_TARGETS:
+                self._entries.popitem(last=False)
+
+    def invalidate(self, account: str, function: str) -> None:
+        with self._lock:
+            for key in [k for k in self._entries if k[0] == account and k[1] == function]:
+                del self._entries[key]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class FunctionsEngine:
+    def __init__(
+        self,
+        store: Store,
+        artifacts: ArtifactStore,
+        invoker: Invoker,
+        queue: AsyncQueue,
+        dlq: DeadLetterQueue,
+        metrics: Metrics,
+        logs: Logs,
+        *,
+        cache_ttl: float = 1.0,
+        async_policy: AsyncPolicy | None = None,
+        async_workers: int = 8,
+    ) -> None:
+        self.store = store
+        self.artifacts = artifacts
+        self.invoker = invoker
+        self.queue = queue
+        self.dlq = dlq
+        self.metrics = metrics
+        self.logs = logs
+        self.targets = TargetCache(cache_ttl)
+        self.async_policy = async_policy or AsyncPolicy()
+        self._delivery_scope: Callable[[str], Functions] | None = None
+        self.dispatcher = AsyncDispatcher(queue, self._process, workers=async_workers)
+
+    def bind_delivery(self, scope_for: Callable[[str], Functions]) -> None:
+        """The platform says how to act inside an item's account (a delivery principal)."""
+        self._delivery_scope = scope_for
+
+    def resume(self) -> None:
+        """Start dispatching if durable work is waiting (after a restart); otherwise stay asleep."""
+        if self.queue.pending():
+            self.dispatcher.wake()
+
+    def _process(self, item: AsyncItem) -> None:
+        assert self._delivery_scope is not None, "bind_delivery was not called"
+        self._delivery_scope(item.account_id).process_async(item)
+
+    def close(self) -> None:
+        self.dispatcher.stop()
+        self.invoker.runtime.close()
+        self.metrics.close()
+        self.logs.close()

@@ -1,0 +1,27 @@
+"""The wired services of one platform, handed to the handles as one bundle."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from silo.accounts import AccountRegistry, OrganizationalUnits
+from silo.audit import AuditLog
+from silo.credentials import AccessKeys
+from silo.dlq import DeadLetterQueue
+from silo.functions import FunctionsEngine
+from silo.guardrails import Guardrails
+from silo.platform.authz import AuthorizationFacts
+from silo.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    store: Store
+    registry: AccountRegistry
+    ous: OrganizationalUnits
+    keys: AccessKeys
+    guardrails: Guardrails
+    audit: AuditLog
+    facts: AuthorizationFacts
+    functions: FunctionsEngine
+    dlq: DeadLetterQueue

@@ -1,0 +1,307 @@
+"""RuntimeHost: the pool of execution environments, keyed by ``EnvironmentSpec.key``.
+
+Threads call ``invoke`` concurrently; each takes an idle environment of its key (most recently used
+first) or forks a new one, runs one invocation on it and returns it to the pool. One supervisor
+thread does everything periodic: it starts the zygote (so the zygote's parent-death signal is tied
+to a thread that lives as long as the host), and it kills environments idle for ``idle_timeout_s``,
+sleeping exactly until the next idle deadline, or without a timeout when nothing is idle: an idle
+platform has no wake-ups and no environment processes.
+
+Files: ``work_dir/tmp`` (0711) holds one directory per host process, ``h<pid>-<nonce>`` (0711). In it,
+each environment has a TMPDIR ``<name>/`` (0700, owned by the function user) and a log file
+``<name>.log`` (0600, created before the privilege drop and written through inherited fds), named by
+the spare that became it; ``zygote/`` holds the rehearsal module. The host removes an environment's
+files when it discards it, and the directories of hosts that are no longer running when it starts.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import itertools
+import os
+import resource
+import secrets
+import shutil
+import threading
+from pathlib import Path
+from time import monotonic
+
+from silo.runtime._calls import OnCall
+from silo.runtime._launcher import ZygoteGone, ZygoteProcess
+from silo.runtime._limits import resolve_sandbox
+from silo.runtime._models import EnvironmentSpec, InvocationResult
+from silo.runtime._paths import traversable
+from silo.runtime._pool import Pool
+from silo.runtime._process import EnvironmentProcess, EnvironmentStale
+from silo.runtime.errors import RuntimeCapacityError, RuntimeStartError
+
+SPARES = 2  # processes the zygote keeps forked and half specialised (see _spare)
+
+
+class RuntimeHost:
+    """Runs function invocations in pooled, forked execution environments.
+
+    Args:
+        work_dir: where per-environment TMPDIRs and log files live (created if missing).
+        idle_timeout_s: an environment idle this long exits (scale to zero).
+        max_environments: live environments across all keys; past it the least recently used idle
+            environment of another key is evicted, else ``RuntimeCapacityError`` (429).
+        sandbox: "auto", "dedicated-user", "rlimits-only" (or "bubblewrap", not implemented yet).
+    """
+
+    def __init__(
+        self,
+        work_dir: Path,
+        *,
+        idle_timeout_s: float = 60.0,
+        max_environments: int = 1000,
+        sandbox: str = "auto",
+    ) -> None:
+        self._level, self._uid, self._gid = resolve_sandbox(sandbox)
+        self._idle_timeout = idle_timeout_s
+        self._max = max_environments
+        tmp_root = Path(work_dir) / "tmp"
+        tmp_root.mkdir(parents=True, exist_ok=True)
+        os.chmod(tmp_root, 0o711)
+        _remove_stale_host_dirs(tmp_root)
+        self._host_dir = tmp_root / f"h{os.getpid()}-{secrets.token_hex(4)}"
+        self._host_dir.mkdir(mode=0o711)
+        os.chmod(self._host_dir, 0o711)
+        if self._uid is not None and not traversable(str(self._host_dir), self._uid, self._gid or 0):
+            shutil.rmtree(self._host_dir, ignore_errors=True)
+            raise ValueError(
+                f"work_dir {work_dir} must be reachable by the function user (uid {self._uid}): every "
+                "parent directory needs the x bit for it (0711 is enough)"
+            )
+        _raise_nofile(2 * max_environments + 256)
+        self._ids = itertools.count(1)
+        self._nonce = self._host_dir.name.rsplit("-", 1)[1]
+        self._host_str = str(self._host_dir)
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._pool = Pool()
+        self._zygote: ZygoteProcess | None = None
+        self._zygote_wanted = False
+        self._zygote_error: BaseException | None = None
+        self._supervisor: threading.Thread | None = None
+        self._reaper_unarmed = False  # the supervisor waits with no deadline (nothing was idle)
+        self._closed = False
+        atexit.register(self.close)
+
+    # -- public interface ------------------------------------------------------------------------
+
+    def invoke(
+        self,
+        spec: EnvironmentSpec,
+        request_id: str,
+        payload: bytes,
+        *,
+        on_call: OnCall | None = None,
+        deadline: float | None = None,
+    ) -> InvocationResult:
+        """Run one invocation; function failures come back in ``InvocationResult.error``.
+
+        ``deadline`` is a ``time.monotonic()`` value that caps ``spec.timeout_s``. ``on_call`` serves
+        the function's ``silo.runtime.channel.call`` requests in this thread.
+
+        Raises:
+            RuntimeCapacityError: ``max_environments`` are alive and none is idle.
+            RuntimeStartError: the host is closed, or no environment could be started.
+        """
+        for _ in range(8):
+            env, cold = self._checkout(spec)
+            try:
+                result = env.invoke(request_id, payload, on_call, deadline, cold)
+            except EnvironmentStale:
+                self._discard(env)
+                continue
+            except BaseException:
+                self._discard(env)
+                raise
+            if env.alive:
+                self._checkin(env)
+            else:
+                self._discard(env)
+            return result
+        raise RuntimeStartError("no working environment could be found")
+
+    def start(self) -> None:
+        """Start the zygote now instead of on the first invocation (optional)."""
+        self._zygote_process()
+
+    def environment_count(self, account_id: str | None = None) -> int:
+        with self._lock:
+            return self._pool.count(account_id)
+
+    def environment_pids(self) -> list[int]:
+        with self._lock:
+            return [env.pid for env in self._pool.live.values() if env.pid is not None]
+
+    def zygote_pid(self) -> int | None:
+        zygote = self._zygote
+        return None if zygote is None or zygote.broken else zygote.pid
+
+    def sandbox_level(self) -> str:
+        return self._level
+
+    def close(self) -> None:
+        """Kill every environment and the zygote; later invocations raise ``RuntimeStartError``."""
+        with self._cond:
+            if self._closed:
+                return
+            self._closed = True
+            envs = self._pool.drain()
+            zygote, self._zygote = self._zygote, None
+            supervisor = self._supervisor
+            self._cond.notify_all()
+        atexit.unregister(self.close)
+        for env in envs:
+            env.destroy()
+        if zygote is not None:
+            zygote.close()
+        if supervisor is not None and supervisor is not threading.current_thread():
+            supervisor.join()
+        shutil.rmtree(self._host_dir, ignore_errors=True)
+
+    # -- pool ------------------------------------------------------------------------------------
+
+    def _checkout(self, spec: EnvironmentSpec) -> tuple[EnvironmentProcess, bool]:
+        victim = None
+        with self._lock:
+            if self._closed:
+                raise RuntimeStartError("the runtime host is closed")
+            env = self._pool.take_idle(spec.key)
+            if env is not None:
+                return env, False
+            if self._pool.count() >= self._max:
+                victim = self._pool.oldest_idle()  # of another key: none of this key is idle
+                if victim is None:
+                    raise RuntimeCapacityError(
+                        f"all {self._max} execution environments are busy", limit=self._max
+                    )
+                self._pool.remove(victim)
+            env = EnvironmentProcess(f"{self._nonce}-{next(self._ids)}", spec, self._host_str)
+            self._pool.add(env)
+        if victim is not None:
+            victim.destroy()
+        try:
+            self._fork(env)
+        except BaseException:
+            self._discard(env)
+            raise
+        return env, True
+
+    def _fork(self, env: EnvironmentProcess) -> None:
+        request, end = env.fork_request()
+        try:
+            for attempt in range(2):
+                zygote = self._zygote_process()
+                try:
+                    zygote.fork(request, end)
+                    return
+                except ZygoteGone:
+                    if attempt:
+                        raise RuntimeStartError("the zygote process is not running") from None
+        finally:
+            env.forked()
+
+    def _checkin(self, env: EnvironmentProcess) -> None:
+        env.last_used = monotonic()
+        with self._lock:
+            if not self._closed and self._pool.release(env):
+                if self._reaper_unarmed:  # it sleeps without a deadline: give it one
+                    self._reaper_unarmed = False
+                    self._cond.notify_all()
+                return
+        env.destroy()
+
+    def _discard(self, env: EnvironmentProcess) -> None:
+        with self._lock:
+            self._pool.remove(env)
+        env.destroy()
+
+    # -- supervisor: zygote start and idle expiry ---------------------------------------------------
+
+    def _zygote_process(self) -> ZygoteProcess:
+        zygote = self._zygote
+        if zygote is not None and not zygote.broken:
+            return zygote
+        with self._cond:
+            while True:
+                if self._closed:
+                    raise RuntimeStartError("the runtime host is closed")
+                zygote = self._zygote
+                if zygote is not None and not zygote.broken:
+                    return zygote
+                if self._zygote_error is not None:
+                    error, self._zygote_error = self._zygote_error, None
+                    raise RuntimeStartError(f"could not start the zygote: {error}") from error
+                if self._supervisor is None:
+                    self._supervisor = threading.Thread(
+                        target=self._supervise, name="silo-runtime", daemon=True
+                    )
+                    self._supervisor.start()
+                self._zygote_wanted = True
+                self._cond.notify_all()
+                self._cond.wait()
+
+    def _supervise(self) -> None:
+        while True:
+            expired: list[EnvironmentProcess] = []
+            old_zygote = None
+            with self._cond:
+                while not expired and old_zygote is None:
+                    if self._closed:
+                        return
+                    if self._zygote_wanted:
+                        self._zygote_wanted = False
+                        old_zygote = self._start_zygote()
+                        self._cond.notify_all()
+                        continue
+                    now = monotonic()
+                    expired = self._pool.expired(now, self._idle_timeout)
+                    if expired:
+                        break
+                    oldest = self._pool.oldest_idle()
+                    wait = None if oldest is None else oldest.last_used + self._idle_timeout - now
+                    self._reaper_unarmed = wait is None
+                    self._cond.wait(wait)
+                    self._reaper_unarmed = False
+            for env in expired:
+                env.destroy()
+            if old_zygote is not None:
+                old_zygote.close()
+
+    def _start_zygote(self) -> ZygoteProcess | None:
+        """(Called with the lock held, in the supervisor thread.) Returns the broken one it replaces."""
+        old = self._zygote
+        if old is not None and not old.broken:
+            return None
+        try:
+            self._zygote = ZygoteProcess(self._uid, self._gid, SPARES, self._host_dir)
+        except Exception as exc:
+            self._zygote = None
+            self._zygote_error = exc
+        return old
+
+
+def _raise_nofile(wanted: int) -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+def _remove_stale_host_dirs(tmp_root: Path) -> None:
+    for entry in tmp_root.glob("h*-*"):
+        pid = entry.name[1:].split("-", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(entry, ignore_errors=True)
+        except PermissionError:
+            pass

@@ -1,0 +1,171 @@
+"""Isolation primitives: the sandbox level, rlimits, privilege drop and Linux prctl calls.
+
+Levels, strongest first (``RuntimeHost.sandbox_level()`` reports the active one):
+
+- ``bubblewrap``: detected only (``bwrap`` on PATH and ``bwrap --ro-bind / / true`` succeeds); no
+  launcher exists yet, so ``auto`` never selects it and asking for it raises. A launcher would start
+  the zygote inside ``bwrap --unshare-all --die-with-parent`` with a read-only root (``_launcher``
+  builds the argv), and each spare would enter its own mount/pid/net namespaces in ``_spare.run_spare``
+  next to the privilege drop, before it reads a request.
+- ``dedicated-user``: the host runs as root; environments run as ``silo-fn`` (or ``nobody``) with no
+  supplementary groups, ``PR_SET_NO_NEW_PRIVS`` and not dumpable; the spare drops before it takes a
+  request, after creating its TMPDIR and log file (``_spare``).
+- ``rlimits-only``: the host is not root; environments run as the host's user, limited by rlimits.
+
+Limits: RLIMIT_NOFILE 1024, RLIMIT_NPROC 4096, RLIMIT_CORE 0, RLIMIT_FSIZE 512 MiB (soft = hard), and
+RLIMIT_CPU soft = CPU used so far + timeout + 1 s, reset before every invocation (``_serve``).
+Memory rule: ``RLIMIT_AS = zygote address space at startup + memory_mb MiB``, so a 128 MB function has
+128 MiB of address space for its own imports and data on top of the (shared, copy-on-write) runtime.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import pwd
+import random
+import resource
+import shutil
+import subprocess
+from typing import Any
+
+PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+PR_SET_NAME = 15
+PR_SET_CHILD_SUBREAPER = 36
+PR_SET_NO_NEW_PRIVS = 38
+
+NOFILE = 1024
+NPROC = 4096
+FSIZE = 512 << 20
+SANDBOX_LEVELS = ("auto", "bubblewrap", "dedicated-user", "rlimits-only")
+DROP_USERS = ("silo-fn", "nobody")
+
+_libc: Any = None
+
+
+def prctl(option: int, arg: int | bytes) -> None:
+    """Call prctl(2); a no-op where libc has no prctl (not Linux)."""
+    global _libc  # noqa: PLW0603 - loaded once, in the zygote, before any fork
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    func = getattr(_libc, "prctl", None)
+    if func is None:
+        return
+    if func(option, arg, 0, 0, 0) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+
+
+_fork: Any = None
+
+
+def fork() -> int:
+    """fork(2) without CPython's at-fork machinery (only for the single-threaded zygote).
+
+    ``os.fork()`` re-initialises the interpreter's locks and runs every ``os.register_at_fork``
+    callback (threading, logging, random) in both processes; in a forked child every page that
+    touches is a copy-on-write fault, about 150 of them. The zygote has no other thread and holds no
+    lock while it forks, and it reseeds ``random`` itself just before each fork (so the child inherits
+    a state of its own without touching it), so a plain fork is all it needs.
+    """
+    global _fork  # noqa: PLW0603
+    if _fork is None:
+        _fork = ctypes.PyDLL(None).fork  # keeps the GIL across the call
+        _fork.restype = ctypes.c_int
+        _fork.argtypes = ()
+    random.seed()
+    pid: int = _fork()
+    if pid < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+    return pid
+
+
+def set_batch(batch: bool) -> None:
+    """SCHED_BATCH (no wakeup preemption) or back to SCHED_OTHER; both allowed without privileges."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.sched_setscheduler(0, os.SCHED_BATCH if batch else os.SCHED_OTHER, os.sched_param(0))
+
+
+def address_space_bytes() -> int:
+    """This process's current virtual size (the zygote's baseline for RLIMIT_AS)."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return 0
+
+
+def _set(which: int, soft: int) -> None:
+    _, hard = resource.getrlimit(which)
+    if hard != resource.RLIM_INFINITY and soft > hard:
+        soft = hard
+    resource.setrlimit(which, (soft, soft))
+
+
+def apply_fixed_rlimits() -> None:
+    """The limits every environment gets (a spare sets them before it knows its function)."""
+    _set(resource.RLIMIT_NOFILE, NOFILE)
+    _set(resource.RLIMIT_NPROC, NPROC)
+    _set(resource.RLIMIT_CORE, 0)
+    _set(resource.RLIMIT_FSIZE, FSIZE)
+
+
+def limit_memory(memory_mb: int, baseline_as: int) -> None:
+    """RLIMIT_AS for a function of ``memory_mb`` (see the module docstring for the rule)."""
+    _set(resource.RLIMIT_AS, baseline_as + (memory_mb << 20))
+
+
+def drop_privileges(uid: int, gid: int) -> None:
+    """Become ``uid``/``gid`` for good; refuse to continue if root can be regained."""
+    os.setgroups([])
+    os.setgid(gid)
+    os.setuid(uid)
+    try:
+        os.setuid(0)
+    except PermissionError:
+        return
+    raise PermissionError("privilege drop failed: root could be regained")
+
+
+def drop_user() -> tuple[int, int]:
+    for name in DROP_USERS:
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            continue
+        return entry.pw_uid, entry.pw_gid
+    raise LookupError("no unprivileged user to run functions as (create 'silo-fn')")
+
+
+def bubblewrap_works() -> bool:
+    """Whether ``bwrap`` is installed and allowed to create namespaces here (one probe)."""
+    path = shutil.which("bwrap")
+    if path is None:
+        return False
+    try:
+        probe = subprocess.run(
+            [path, "--ro-bind", "/", "/", "true"], capture_output=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return probe.returncode == 0
+
+
+def resolve_sandbox(requested: str) -> tuple[str, int | None, int | None]:
+    """(level, uid, gid) for ``requested``; uid/gid None means "keep the host's user"."""
+    if requested not in SANDBOX_LEVELS:
+        raise ValueError(f"sandbox must be one of {', '.join(SANDBOX_LEVELS)}: {requested!r}")
+    if requested == "bubblewrap":
+        detail = "works here" if bubblewrap_works() else "is not usable here"
+        raise ValueError(f"sandbox 'bubblewrap': bwrap {detail}, but its launcher is not implemented yet")
+    if requested == "rlimits-only":
+        return "rlimits-only", None, None
+    if os.geteuid() == 0:
+        uid, gid = drop_user()
+        return "dedicated-user", uid, gid
+    if requested == "dedicated-user":
+        raise ValueError("sandbox 'dedicated-user' needs the host to run as root")
+    return "rlimits-only", None, None

@@ -1,0 +1,268 @@
+"""The host's side of one execution environment: its socket, its pid, and one invocation at a time.
+
+Nothing the environment sends is trusted: frames are size-capped, unexpected ones kill it, and the
+pid comes from its first frame, sent before any function code runs. The process is killed through
+a pidfd (no pid-reuse race) and its session's process group (subprocesses it started).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+from time import monotonic
+from typing import Any
+
+from silo.runtime import _protocol as proto
+from silo.runtime._calls import OnCall, answer, error_document
+from silo.runtime._logs import compose_logs, exit_reason, peak_rss_mb, read_log, timed_out
+from silo.runtime._models import EnvironmentSpec, InvocationResult
+
+INIT_TIMEOUT_S = 10.0  # Lambda's init phase limit; the invocation's own timeout starts after it
+
+
+class EnvironmentStale(Exception):
+    """A warm environment turned out to be dead before it got the request: use another one."""
+
+
+class _Died(Exception):
+    def __init__(self, status: int | None) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+class EnvironmentProcess:
+    __slots__ = (
+        "_theirs",
+        "account_id",
+        "alive",
+        "env_id",
+        "host_dir",
+        "key",
+        "last_used",
+        "log_offset",
+        "log_path",
+        "pid",
+        "pidfd",
+        "reader",
+        "sock",
+        "spec",
+        "tmp_dir",
+    )
+
+    def __init__(self, env_id: str, spec: EnvironmentSpec, host_dir: str) -> None:
+        self.host_dir = host_dir
+        self.env_id = env_id
+        self.spec = spec
+        self.key = spec.key
+        self.account_id = spec.account_id
+        self.tmp_dir: str | None = None  # both named in the HELLO frame
+        self.log_path: str | None = None
+        self.sock, self._theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.reader = proto.FrameReader(self.sock)
+        self.pid: int | None = None
+        self.pidfd: int | None = None
+        self.log_offset = 0
+        self.last_used = 0.0
+        self.alive = True
+
+    def fork_request(self) -> tuple[dict[str, Any], socket.socket]:
+        spec = self.spec
+        name, version = spec.function_name, spec.version
+        return {
+            "env_id": self.env_id,
+            "account_id": spec.account_id,
+            "function_name": name,
+            "version": version,
+            "arn": f"arn:silo:lambda:local:{spec.account_id}:function:{name}:{version}",
+            "log_group": f"/aws/lambda/{name}",
+            "log_stream": f"[{version}]{self.env_id}",
+            "code_dir": str(spec.code_dir),
+            "handler": spec.handler,
+            "memory_mb": spec.memory_mb,
+            "environment": dict(spec.environment),
+        }, self._theirs
+
+    def forked(self) -> None:
+        """The zygote holds the other end now (or never will): drop ours."""
+        self._theirs.close()
+
+    def invoke(
+        self, rid: str, payload: bytes, on_call: OnCall | None, deadline: float | None, cold: bool
+    ) -> InvocationResult:
+        spec = self.spec
+        t0 = monotonic()
+        limit = t0 + (INIT_TIMEOUT_S if cold else spec.timeout_s)
+        if deadline is not None and deadline < limit:
+            limit = deadline
+        if not cold and self.reader.pending():
+            raise EnvironmentStale
+        rid_b = rid.encode()
+        head = proto.INVOKE_HEAD.pack(
+            proto.INVOKE_FIXED.size + len(rid_b) + len(payload),
+            proto.INVOKE,
+            spec.timeout_s,
+            deadline or 0.0,
+            len(rid_b),
+        )
+        init_ms: float | None = None
+        init_logs = b""
+        in_init = cold
+        try:
+            try:
+                proto.send_parts(self.sock, (head, rid_b, payload), self.reader, limit)
+            except (BrokenPipeError, ConnectionResetError):
+                if not cold:
+                    raise EnvironmentStale from None
+            if cold:
+                init_ms, init_logs, error = self._start(limit)
+                if error is not None:
+                    self.alive = False
+                    return self._result(rid, cold, None, error, init_logs, b"", 0.0, init_ms, 0)
+                in_init = False
+                t0 = monotonic()
+                limit = t0 + spec.timeout_s
+                if deadline is not None and deadline < limit:
+                    limit = deadline
+            return self._finish(rid, cold, on_call, limit, init_ms, init_logs)
+        except proto.FrameTimeout:
+            self.alive = False
+            peak = peak_rss_mb(self.pid)
+            self.kill()
+            elapsed = (monotonic() if in_init else limit) - t0
+            error = timed_out(rid, elapsed)
+            logs = read_log(self.log_path, self.log_offset) if self.log_path else b""
+            message = error["errorMessage"]
+            return self._result(
+                rid, cold, None, error, init_logs, logs, elapsed * 1e3, init_ms, peak, message
+            )
+        except _Died as died:
+            self.alive = False
+            error = {"errorType": "Runtime.ExitError", "errorMessage": exit_reason(rid, died.status)}
+            logs = read_log(self.log_path, self.log_offset) if self.log_path else b""
+            duration = (monotonic() - t0) * 1e3
+            message = error["errorMessage"]
+            return self._result(rid, cold, None, error, init_logs, logs, duration, init_ms, 0, message)
+
+    def _start(self, limit: float) -> tuple[float, bytes, dict[str, Any] | None]:
+        kind, body = self._read(limit)
+        if kind != proto.HELLO:
+            raise self._broken()
+        pid = self._hello(body)
+        try:
+            self.pidfd = os.pidfd_open(pid)
+        except OSError:
+            self.pidfd = None
+        kind, body = self._read(limit)
+        if kind != proto.INIT:
+            raise self._broken()
+        init_ms, self.log_offset, log_len = proto.INIT_FIXED.unpack_from(body)
+        start = proto.INIT_FIXED.size
+        logs = body[start : start + log_len]
+        rest = body[start + log_len :]
+        error = error_document(rest) if rest else None
+        return init_ms, logs, error
+
+    def _finish(
+        self,
+        rid: str,
+        cold: bool,
+        on_call: OnCall | None,
+        limit: float,
+        init_ms: float | None,
+        init_logs: bytes,
+    ) -> InvocationResult:
+        while True:
+            kind, body = self._read(limit)
+            if kind == proto.RESULT:
+                duration, log_offset, maxrss_kb, log_len, status = proto.RESULT_FIXED.unpack_from(body)
+                start = proto.RESULT_FIXED.size
+                self.log_offset = log_offset
+                out = body[start + log_len :]
+                logs = body[start : start + log_len]
+                peak = (maxrss_kb + 1023) >> 10
+                if status == proto.STATUS_OK:
+                    return self._result(rid, cold, out, None, init_logs, logs, duration, init_ms, peak)
+                if status == proto.STATUS_FATAL:
+                    self.alive = False
+                error = error_document(out)
+                return self._result(rid, cold, None, error, init_logs, logs, duration, init_ms, peak)
+            if kind == proto.CALL:
+                reply = answer(on_call, body)
+                proto.send_parts(
+                    self.sock, (proto.HEADER.pack(len(reply), proto.REPLY), reply), self.reader, limit
+                )
+                continue
+            raise self._broken()
+
+    def _read(self, limit: float) -> tuple[int, bytes]:
+        try:
+            kind, body = self.reader.read(limit)
+        except EOFError:
+            raise _Died(None) from None
+        except (proto.ProtocolError, OSError):
+            raise self._broken() from None
+        if kind == proto.EXIT:
+            raise _Died(int.from_bytes(body[:4], "little", signed=True))
+        return kind, body
+
+    def _broken(self) -> _Died:
+        self.kill()
+        return _Died(signal.SIGKILL)
+
+    def _result(
+        self,
+        rid: str,
+        cold: bool,
+        payload: bytes | None,
+        error: dict[str, Any] | None,
+        init_logs: bytes,
+        logs: bytes,
+        duration_ms: float,
+        init_ms: float | None,
+        peak_mb: int,
+        extra: str | None = None,
+    ) -> InvocationResult:
+        spec = self.spec
+        text = compose_logs(
+            rid, spec.version, init_logs, logs, extra, duration_ms, spec.memory_mb, peak_mb, init_ms
+        )
+        return InvocationResult(payload, error, text, cold, init_ms, duration_ms, peak_mb, self.env_id)
+
+    def kill(self) -> None:
+        """SIGKILL the environment and its process group (idempotent)."""
+        pidfd, self.pidfd = self.pidfd, None
+        if pidfd is not None:
+            with contextlib.suppress(OSError):
+                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+            os.close(pidfd)
+        if self.pid is not None:
+            with contextlib.suppress(OSError):
+                os.killpg(self.pid, signal.SIGKILL)
+
+    def destroy(self) -> None:
+        """Kill it (if it still runs), close the socket, remove its TMPDIR and log file."""
+        self.alive = False
+        if self.pid is None and self.reader.pending():  # its HELLO may be waiting unread
+            with contextlib.suppress(Exception):
+                kind, body = self.reader.read(monotonic() + 0.05)
+                if kind == proto.HELLO:
+                    self._hello(body)
+        self.kill()
+        self.sock.close()
+        self._theirs.close()
+        if self.tmp_dir is not None:
+            shutil.rmtree(self.tmp_dir, ignore_errors=True)
+        if self.log_path is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.log_path)
+
+    def _hello(self, body: bytes) -> int:
+        self.pid = pid = int.from_bytes(body[:4], "little", signed=True)
+        name = body[4:].decode("ascii", "replace")
+        if name and "/" not in name and not name.startswith("."):
+            self.tmp_dir = f"{self.host_dir}/{name}"
+            self.log_path = f"{self.tmp_dir}.log"
+        return pid

@@ -1,0 +1,168 @@
+"""Spares: processes the zygote forks ahead of time, specialised as far as possible without a request.
+
+On a virtual machine the expensive part of a fork is not ``fork()`` but the copy-on-write faults that
+follow, a few microseconds each and a few hundred of them (Android's pool of unspecialised app
+processes exists for the same reason). A spare takes them before any request waits. Running at the
+zygote's SCHED_BATCH (so it never preempts a starting environment), it:
+
+1. closes every inherited fd but the control socket, its link to the zygote and the import dirs of
+   ``_paths``; starts its own session; sets its name, no-new-privs and the parent-death signal;
+2. creates its log file (fds 1, 2 and 4) and its TMPDIR (0700, owned by the function user);
+3. rehearses the request path on dummy data (unless the pool ran dry: then it hurries);
+4. sets the rlimits that do not depend on the function and umask 077, drops to the function user
+   (root hosts), sets the parent-death signal again (a credential change clears it) and makes itself
+   non-dumpable (no other environment may ptrace it: it holds the control socket);
+5. goes back to SCHED_OTHER and blocks on the control socket with the other spares; the kernel hands
+   each fork request to exactly one of them.
+
+The one that gets a request closes the control socket before anything else, says HELLO to the host,
+passes a copy of its socket to the zygote (for the EXIT frame) and becomes the environment
+(``_environment.run``).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import py_compile
+import resource
+import signal
+import socket
+import sys
+import time
+from typing import Any, NoReturn
+
+from silo.runtime import _environment, _limits
+from silo.runtime import _protocol as proto
+from silo.runtime._serve import LOG_FD, run_one
+
+SOCK_FD = 3
+TAKEN = b"taken"
+
+
+def paths(host_dir: str, name: str) -> tuple[str, str]:
+    """(TMPDIR, log file) of the environment a spare called ``name`` becomes."""
+    return os.path.join(host_dir, name), os.path.join(host_dir, f"{name}.log")
+
+
+def run_spare(ctrl_fd: int, link_fd: int, boot: _environment.Boot, name: str, rehearsal: bool) -> NoReturn:
+    code = 70
+    try:
+        ctrl_fd = fcntl.fcntl(ctrl_fd, fcntl.F_DUPFD_CLOEXEC, 10)
+        link_fd = fcntl.fcntl(link_fd, fcntl.F_DUPFD_CLOEXEC, 10)
+        _close_all_but(ctrl_fd, link_fd, *boot.keep_fds)
+        os.setsid()
+        _limits.prctl(_limits.PR_SET_NAME, b"silo-env")
+        _limits.prctl(_limits.PR_SET_NO_NEW_PRIVS, 1)
+        _limits.prctl(_limits.PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != boot.zygote_pid:
+            os._exit(0)
+        tmp_dir, log_path = paths(boot.host_dir, name)
+        _redirect_output(log_path)
+        os.mkdir(tmp_dir, 0o700)
+        if boot.uid is not None:
+            os.chown(tmp_dir, boot.uid, boot.gid)
+        if rehearsal:
+            rehearse(boot.rehearsal_dir)
+        _limits.apply_fixed_rlimits()
+        os.umask(0o077)
+        if boot.uid is not None:  # every environment runs as the same user: drop before the request
+            _limits.drop_privileges(boot.uid, boot.gid)
+            _limits.prctl(_limits.PR_SET_PDEATHSIG, signal.SIGKILL)  # a credential change clears it
+            if os.getppid() != boot.zygote_pid:
+                os._exit(0)
+        _limits.prctl(_limits.PR_SET_DUMPABLE, 0)
+        _limits.set_batch(False)  # prepared at the zygote's SCHED_BATCH; a request is urgent again
+        ctrl = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET, 0, ctrl_fd)
+        msg, fds, _flags, _addr = socket.recv_fds(ctrl, 1 << 16, 1, socket.MSG_CMSG_CLOEXEC)
+        started = time.monotonic()
+        ctrl.close()  # first of all: other requests (other accounts' sockets) travel on it
+        if not msg or len(fds) != 1:
+            os._exit(0)
+        if fds[0] != SOCK_FD:
+            os.dup2(fds[0], SOCK_FD, inheritable=False)
+            os.close(fds[0])
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM, 0, SOCK_FD)
+        hello = name.encode()
+        sock.sendall(proto.HELLO_HEAD.pack(4 + len(hello), proto.HELLO, os.getpid()) + hello)
+        link = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET, 0, link_fd)
+        socket.send_fds(link, [TAKEN], [SOCK_FD])
+        link.close()
+        code = _environment.run(sock, json.loads(msg), boot, tmp_dir, started)
+    finally:
+        os._exit(code)
+
+
+def _close_all_but(*keep: int) -> None:
+    low = 3
+    for fd in sorted(keep):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, max(resource.getrlimit(resource.RLIMIT_NOFILE)[0], 1024))
+
+
+def _redirect_output(log_path: str) -> None:
+    """fd 0 = /dev/null; fds 1, 2 and LOG_FD = the log file, created here (as the zygote's user)."""
+    log = os.open(log_path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC, 0o600)
+    null = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+    os.dup2(null, 0)
+    os.close(null)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    if log != LOG_FD:
+        os.dup2(log, LOG_FD, inheritable=False)
+        os.close(log)
+
+
+REHEARSAL_MODULE = "_silo_rehearsal"
+_REHEARSAL_REQUEST = json.dumps(
+    {
+        "account_id": "000000000000",
+        "function_name": "rehearsal",
+        "version": "$LATEST",
+        "arn": "arn:silo:lambda:local:000000000000:function:rehearsal:$LATEST",
+        "log_group": "/aws/lambda/rehearsal",
+        "log_stream": "[$LATEST]rehearsal",
+        "code_dir": "/nonexistent",
+        "handler": f"{REHEARSAL_MODULE}.handler",
+        "memory_mb": 128,
+        "environment": {"KEY": "value"},
+    }
+).encode()
+
+
+def write_rehearsal_module(directory: str) -> None:
+    """(Zygote start.) The module ``rehearse`` imports: a handler that returns its event."""
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    path = os.path.join(directory, f"{REHEARSAL_MODULE}.py")
+    with open(path, "w", encoding="utf-8") as source:
+        source.write("def handler(event, context):\n    return event\n")
+    py_compile.compile(path, doraise=True, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+
+
+def rehearse(directory: str) -> None:
+    """Walk the request path on dummy data, without its side effects.
+
+    In the zygote, before it forks anything, this quickens the path's bytecode (the adaptive
+    interpreter writes into code objects while it warms up). In a spare, it takes the path's
+    copy-on-write faults (refcounts, allocator pools, stack) before a request waits for them.
+    """
+    try:
+        req: dict[str, Any] = json.loads(_REHEARSAL_REQUEST)
+        environ: dict[bytes, bytes] = getattr(os.environ, "_data")  # noqa: B009
+        _environment.environment_for(req, directory)
+        _environment.replace_environ({key.decode(): value.decode() for key, value in environ.items()})
+        sys.path.insert(0, directory)
+        try:
+            handler = _environment.load_handler(req["handler"])
+        finally:
+            sys.path.remove(directory)
+            sys.modules.pop(REHEARSAL_MODULE, None)
+            sys.path_importer_cache.pop(directory, None)
+        rid = b"00000000-0000-0000-0000-000000000000"
+        body = proto.INVOKE_FIXED.pack(3.0, 0.0, len(rid)) + rid + b'{"key": "value"}'
+        run_one(handler, body, None, arm_cpu=False)
+        proto.HELLO_HEAD.pack(4, proto.HELLO, os.getpid())
+    except Exception:  # a rehearsal only saves time: it must never cost a process
+        return

@@ -1,0 +1,11 @@
+"""``silo.sdk``: what function code imports to use the platform from inside its own account.
+
+from silo.sdk import Client
+
+def handler(event, context):
+    return Client().invoke("enrich", {"id": event["id"]})
+"""
+
+from silo.sdk.client import Client, FunctionError, SiloClientError
+
+__all__ = ["Client", "FunctionError", "SiloClientError"]
