@@ -18,7 +18,10 @@ from silo.platform import AccountHandle, ManagementHandle, Platform
 HANDLERS = {
     "echo": "def handler(event, context):\n    return event\n",
     "boom": "def handler(event, context):\n    raise ValueError('boom: ' + str(event.get('n')))\n",
-    "sleepy": "import time\n\ndef handler(event, context):\n    time.sleep(event.get('s', 0.5))\n    return 'slept'\n",
+    "sleepy": (
+        "import time\n\n"
+        "def handler(event, context):\n    time.sleep(event.get('s', 0.5))\n    return 'slept'\n"
+    ),
     "printer": (
         "def handler(event, context):\n"
         "    print('hello from', context.function_name)\n"

@@ -157,7 +157,7 @@ async def invoke(
 def function_logs(
     name: str,
     account: OwnAccount,
-    after: Annotated[int | None, Query(ge=0)] = None,
+    after: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> LogList:
     events = account.functions.logs(name, after=after, limit=limit)

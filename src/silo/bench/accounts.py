@@ -17,7 +17,7 @@ def run(count: int = 10_000, *, database_url: str | None = None) -> dict[str, An
     from silo.api import serve_in_thread
 
     with scratch_settings(database_url=database_url) as settings:
-        url, stop = serve_in_thread(settings)
+        url, stop = serve_in_thread(settings, port=0)
         try:
             token = settings.root_key_path.read_text().strip()
             with httpx.Client(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -22,9 +23,27 @@ def percentile(values: Sequence[float], pct: float) -> float:
 
 @contextmanager
 def scratch_settings(**overrides: object) -> Iterator[Settings]:
-    """Settings for a throwaway embedded platform in a temporary ``SILO_HOME``."""
+    """Settings for a throwaway platform: a temporary ``SILO_HOME`` (0711, so function code under
+    it is reachable) and, on PostgreSQL, a schema of its own that is dropped afterwards."""
     home = Path(tempfile.mkdtemp(prefix="silo-bench-"))
+    home.chmod(0o711)
+    settings = Settings(home=home, runtime_dir=home / "runtime").with_(**overrides)
+    if settings.database_url is not None:
+        settings = settings.with_(database_schema=f"silo_bench_{secrets.token_hex(4)}")
     try:
-        yield Settings(home=home).with_(**overrides)
+        yield settings
     finally:
         shutil.rmtree(home, ignore_errors=True)
+        if settings.database_schema is not None and settings.database_url is not None:
+            _drop_schema(settings.database_url, settings.database_schema)
+
+
+def _drop_schema(url: str, schema: str) -> None:
+    import sqlalchemy as sa
+
+    from silo.store.engine import normalise_url
+
+    engine = sa.create_engine(normalise_url(url))
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()

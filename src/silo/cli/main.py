@@ -8,7 +8,21 @@ import typer
 from typer.core import TyperGroup
 
 from silo import __version__
-from silo.cli import accounts, audit, dlq, functions, guardrails, invoke, keys, logs, ous, render, server
+from silo.cli import (
+    accounts,
+    audit,
+    bench,
+    demo,
+    dlq,
+    functions,
+    guardrails,
+    invoke,
+    keys,
+    logs,
+    ous,
+    render,
+    server,
+)
 from silo.cli.client import ApiClient, CliError, api
 from silo.cli.options import DEFAULT_ENDPOINT, Endpoint, JsonOutput, Key
 from silo.errors import SiloError
@@ -71,6 +85,8 @@ app.add_typer(guardrails.app, name="guardrails")
 app.add_typer(functions.app, name="functions")
 app.add_typer(logs.app, name="logs")
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(bench.app, name="bench")
+app.command("demo")(demo.demo)
 app.command("invoke")(invoke.invoke)
 app.command("audit")(audit.audit)
 app.command("server")(server.server)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from silo.accounts.models import check_tags
 from silo.errors import ValidationError
 
 LATEST = "$LATEST"
@@ -129,6 +130,8 @@ def check_settings(s: FunctionSettings, *, creating: bool) -> None:
         raise ValidationError("description: at most 256 characters", field="description")
     if s.environment is not None:
         check_environment(s.environment)
+    if s.tags is not None:
+        check_tags(dict(s.tags))
     if s.async_config is not None:
         _int_in(s.async_config.max_retry_attempts, "max_retry_attempts", 0, 2)
         _int_in(s.async_config.max_event_age, "max_event_age", 60, 21600)

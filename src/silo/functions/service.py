@@ -81,6 +81,7 @@ class Functions:
         account = self._guard.authorize("functions:Create", _facts(name, settings))
         with self._engine.store.write() as conn:
             self._check_reservation(conn, name, settings.reserved_concurrency, account.concurrency_limit)
+            self._check_destination(conn, name, settings.async_config)
             self._engine.artifacts.put(conn, archive)
             asyncc = settings.async_config or AsyncConfig()
             self._repo.insert(
@@ -128,6 +129,7 @@ class Functions:
                 self._check_reservation(conn, name, settings.reserved_concurrency, account.concurrency_limit)
                 values["reserved_concurrency"] = settings.reserved_concurrency
             if settings.async_config is not None:
+                self._check_destination(conn, name, settings.async_config)
                 a = settings.async_config
                 values |= {
                     "max_retry_attempts": a.max_retry_attempts,
@@ -308,6 +310,17 @@ class Functions:
         alias = self._repo.alias(conn, name, qualifier)
         assert alias is not None
         return self._repo.version(conn, name, alias.version), function
+
+    def _check_destination(self, conn: Any, name: str, config: AsyncConfig | None) -> None:
+        target = config.on_failure["function"] if config and config.on_failure else None
+        if target is None or target == name:
+            return
+        try:
+            self._repo.get(conn, target)
+        except NotFound:
+            raise ValidationError(
+                f"on_failure.function: no function {target!r} in this account", field="on_failure"
+            ) from None
 
     def _check_reservation(self, conn: Any, name: str, reserved: int | None, limit: int) -> None:
         if reserved is None:

@@ -28,7 +28,7 @@ class Store:
     """
 
     def __init__(self, url: str, *, schema: str | None = None, strict_scoping: bool = False) -> None:
-        self.url = _normalise_url(url)
+        self.url = normalise_url(url)
         self.schema = schema
         self.dialect = make_url(self.url).get_backend_name()
         self.engine = self._create_engine()
@@ -96,7 +96,7 @@ class Store:
         self.engine.dispose()
 
 
-def _normalise_url(url: str) -> str:
+def normalise_url(url: str) -> str:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url

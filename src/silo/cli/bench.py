@@ -1,0 +1,56 @@
+"""``silo bench ...``: self-contained benchmarks. With ``--json`` the last stdout line is one JSON object."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from silo.cli import render
+from silo.cli.options import JsonOutput
+
+app = typer.Typer(
+    no_args_is_help=True, help="Self-contained benchmarks (each makes its own temporary platform)."
+)
+
+
+def _report(as_json: bool, result: dict[str, Any], title: str) -> None:
+    render.output(as_json, result, lambda data: render.record(data, title=title))
+
+
+@app.command("accounts")
+def bench_accounts(
+    count: Annotated[int, typer.Option(min=1, max=1_000_000, help="Accounts to create.")] = 10_000,
+    database_url: Annotated[
+        str | None, typer.Option(help="Run against this PostgreSQL instead of embedded SQLite.")
+    ] = None,
+    as_json: JsonOutput = False,
+) -> None:
+    """Create COUNT accounts through the bulk HTTP API of a real local server."""
+    from silo.bench import accounts
+
+    _report(as_json, accounts.run(count, database_url=database_url), "bench accounts")
+
+
+@app.command("runtime")
+def bench_runtime(
+    cold_samples: Annotated[int, typer.Option(min=5, help="Fresh function versions to cold-start.")] = 200,
+    warm_samples: Annotated[int, typer.Option(min=10, help="Sequential warm invocations.")] = 5000,
+    throughput_seconds: Annotated[float, typer.Option(min=0.5, help="How long to drive throughput.")] = 3.0,
+    threads: Annotated[int, typer.Option(min=1, max=256, help="Concurrent invokers for throughput.")] = 4,
+    registered_accounts: Annotated[int, typer.Option(min=0, help="Accounts for the memory check.")] = 1000,
+    functions_per_account: Annotated[int, typer.Option(min=0, help="Never-invoked functions each.")] = 100,
+    as_json: JsonOutput = False,
+) -> None:
+    """Cold start, warm overhead, throughput, idle exit and resident memory of the function runtime."""
+    from silo.bench import runtime
+
+    result = runtime.run(
+        cold_samples=cold_samples,
+        warm_samples=warm_samples,
+        throughput_seconds=throughput_seconds,
+        threads=threads,
+        registered_accounts=registered_accounts,
+        functions_per_account=functions_per_account,
+    )
+    _report(as_json, result, "bench runtime")
