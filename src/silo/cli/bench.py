@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 import typer
@@ -15,7 +16,11 @@ app = typer.Typer(
 
 
 def _report(as_json: bool, result: dict[str, Any], title: str) -> None:
-    render.output(as_json, result, lambda data: render.record(data, title=title))
+    """With ``--json``, exactly one compact JSON object on the last line of stdout."""
+    if as_json:
+        typer.echo(json.dumps(result, separators=(",", ":")))
+    else:
+        render.record(result, title=title)
 
 
 @app.command("accounts")

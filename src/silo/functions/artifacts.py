@@ -25,6 +25,7 @@ class ArtifactStore:
         self._store = store
         self._cache = cache_dir
         self._lock = threading.Lock()
+        self._ready: set[str] = set()  # unpacked on this machine: skips a stat() per invocation
 
     def put(self, conn: sa.Connection, archive: CodeArchive) -> None:
         """Store the archive unless an identical one is already there (inside the caller's transaction)."""
@@ -44,10 +45,14 @@ class ArtifactStore:
     def code_dir(self, sha256: str) -> Path:
         """The unpacked, byte-compiled tree for an artifact, made once per machine."""
         target = self._cache / sha256
+        if sha256 in self._ready:
+            return target
         if target.is_dir():
+            self._ready.add(sha256)
             return target
         with self._lock:
             if target.is_dir():
+                self._ready.add(sha256)
                 return target
             with self._store.read() as conn:
                 data = conn.execute(
@@ -64,4 +69,5 @@ class ArtifactStore:
                 (staging / "code").rename(target)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
+            self._ready.add(sha256)
         return target

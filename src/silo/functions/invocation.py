@@ -52,12 +52,18 @@ def check_payload(payload: bytes | None, invocation_type: str) -> bytes:
             f"payload is {len(body)} bytes; {invocation_type} invocations take at most {limit}"
         )
     try:
-        json.loads(body)
+        json.loads(body, parse_constant=_not_json)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValidationError(
             f"payload: could not parse request body into JSON ({exc})", field="payload"
         ) from None
+    except RecursionError:
+        raise ValidationError("payload: JSON nested too deeply", field="payload") from None
     return bytes(body)
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a JSON value")
 
 
 def _not_json(constant: str) -> Any:

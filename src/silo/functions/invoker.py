@@ -104,16 +104,19 @@ class Invoker:
             result = self.runtime.invoke(spec, request_id, payload, on_call=on_call)
         finally:
             lease.__exit__(None, None, None)
-        record = self._metrics.record
-        record(context, NAMESPACE, "Invocations", config.name, 1)
-        record(context, NAMESPACE, "Duration", config.name, result.duration_ms)
-        record(context, NAMESPACE, "ConcurrentExecutions", config.name, in_flight)
-        record(context, NAMESPACE, "ConcurrentExecutions", "", in_flight)
-        record(context, NAMESPACE, "ColdStarts" if result.cold_start else "WarmStarts", config.name, 1)
+        name = config.name
+        samples = [
+            ("Invocations", name, 1),
+            ("Duration", name, result.duration_ms),
+            ("ConcurrentExecutions", name, in_flight),
+            ("ConcurrentExecutions", "", in_flight),
+            ("ColdStarts" if result.cold_start else "WarmStarts", name, 1),
+        ]
         if result.init_ms is not None:
-            record(context, NAMESPACE, "InitDuration", config.name, result.init_ms)
+            samples.append(("InitDuration", name, result.init_ms))
         if result.error is not None:
-            record(context, NAMESPACE, "Errors", config.name, 1)
+            samples.append(("Errors", name, 1))
+        self._metrics.record_many(account, NAMESPACE, samples)
         if result.logs:
             self._logs.append_for(account, log_group(config.name), request_id, result.logs)
         return InvokeOutcome(

@@ -27,6 +27,17 @@ CONFIG_FIELDS = (
 )
 
 
+_OTHERS = functions.alias("others")
+# Built once: the invoke cold path runs it for every version it has not resolved yet.
+_WITH_RESERVED_TOTAL = sa.select(
+    functions,
+    sa.select(sa.func.coalesce(sa.func.sum(_OTHERS.c.reserved_concurrency), 0))
+    .where(_OTHERS.c.account_id == sa.bindparam("account"))
+    .scalar_subquery()
+    .label("reserved_total"),
+).where(functions.c.account_id == sa.bindparam("account"), functions.c.name == sa.bindparam("name"))
+
+
 def new_revision() -> str:
     return uuid.uuid4().hex
 
@@ -76,6 +87,13 @@ class FunctionRepository:
         rows = conn.execute(query).all()
         items = [_function(r) for r in rows[:size]]
         return Page(items, encode_token(items[-1].name) if len(rows) > size else None)
+
+    def get_with_reserved_total(self, conn: sa.Connection, name: str) -> tuple[Function, int]:
+        """The function and the account's total reserved concurrency, in one round trip (cold path)."""
+        row = conn.execute(_WITH_RESERVED_TOTAL, {"account": self._account, "name": name}).first()
+        if row is None:
+            raise NotFound(f"function not found: {name}", function=name)
+        return _function(row), int(row._mapping["reserved_total"])
 
     def reserved_total(self, conn: sa.Connection, *, excluding: str | None = None) -> int:
         query = sa.select(sa.func.coalesce(sa.func.sum(functions.c.reserved_concurrency), 0)).where(

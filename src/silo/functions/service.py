@@ -259,12 +259,13 @@ class Functions:
         if cached is not None and cached.account_limit == account.concurrency_limit:
             return cached
         with self._engine.store.read() as conn:
-            config, function = self._resolve_config(conn, name, qualifier or LATEST)
+            function, reserved_total = self._repo.get_with_reserved_total(conn, name)
+            config = self._qualified(conn, function, qualifier or LATEST)
             target = Target(
                 config=config,
                 executed_version=config.version,
                 reserved=function.reserved_concurrency,
-                reserved_total=self._repo.reserved_total(conn),
+                reserved_total=reserved_total,
                 account_limit=account.concurrency_limit,
                 async_config=function.async_config,
             )
@@ -302,14 +303,18 @@ class Functions:
     # --- helpers -------------------------------------------------------------------------------
     def _resolve_config(self, conn: Any, name: str, qualifier: str) -> tuple[FunctionConfig, Function]:
         function = self._repo.get(conn, name)
+        return self._qualified(conn, function, qualifier), function
+
+    def _qualified(self, conn: Any, function: Function, qualifier: str) -> FunctionConfig:
+        """The config a qualifier names: ``$LATEST``, a version number or an alias."""
         if qualifier == LATEST:
-            return function.config, function
+            return function.config
         if qualifier.isdigit():
-            return self._repo.version(conn, name, qualifier), function
+            return self._repo.version(conn, function.name, qualifier)
         check_alias_name(qualifier, "qualifier")
-        alias = self._repo.alias(conn, name, qualifier)
+        alias = self._repo.alias(conn, function.name, qualifier)
         assert alias is not None
-        return self._repo.version(conn, name, alias.version), function
+        return self._repo.version(conn, function.name, alias.version)
 
     def _check_destination(self, conn: Any, name: str, config: AsyncConfig | None) -> None:
         target = config.on_failure["function"] if config and config.on_failure else None

@@ -1,9 +1,31 @@
-"""The function runtime's process layer: a zygote forks one execution environment per
-(account, function version, revision), environments are reused while warm and exit when idle.
+"""The function runtime's process layer: one execution environment per (account, function version,
+revision), forked from a zygote, reused while warm, gone when idle.
 
-Only this package's public names are part of the interface; the lead layers quotas, queues, metrics
-and the API on top. Inside an environment, function code reaches the platform through
-``silo.runtime.channel`` only.
+``RuntimeHost.invoke`` is all the platform needs; it knows nothing of accounts, quotas or HTTP. Inside
+an environment, function code reaches the platform only through ``silo.runtime.channel``.
+
+How it fits together (each private module's docstring has the details)::
+
+    RuntimeHost (_host, _pool)           pool by EnvironmentSpec.key; one supervisor thread starts
+      |                                  the zygote and expires idle environments
+      |  fork request + socketpair end (SCM_RIGHTS), on a SOCK_SEQPACKET control socket
+      v
+    spares (_spare)  <- forked by ->  zygote (_zygote, _launcher)
+      |  a spare takes the request: HELLO, specialise, import (_environment)
+      v
+    environment (_serve)  <- INVOKE / CALL / REPLY / RESULT frames (_protocol) ->  EnvironmentProcess
+                                                                                     (_process, _calls)
+
+Files and permissions: the host keeps ``work_dir/tmp/h<pid>-<nonce>/`` (0711). Each environment
+gets a TMPDIR there (0700, owned by the function user; also its HOME) and a log file (0600, not
+readable by the function user, written through inherited fds; the host reads it after a crash or a
+timeout). ``work_dir`` and every code directory must be reachable (x on each parent) by the function
+user; ``RuntimeHost`` refuses a ``work_dir`` that is not, ``prepare_code_dir`` makes a code tree
+readable. A Python installed under an unreachable directory (``/root/.pyenv``) still works: see
+``_paths``.
+
+Environments see the standard library and the code directory only (no site-packages: functions
+bundle their dependencies), plus ``silo.runtime.channel``.
 """
 
 from silo.runtime._code import prepare_code_dir

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -45,17 +46,23 @@ class Metrics:
 
     def record_for(self, account: str, namespace: str, metric: str, dimension: str, value: float) -> None:
         """Platform-internal: components that already act for ``account`` (dispatchers) record here."""
+        self.record_many(account, namespace, ((metric, dimension, value),))
+
+    def record_many(self, account: str, namespace: str, samples: Iterable[tuple[str, str, float]]) -> None:
+        """Several samples of one account at once (one lock, one clock read: the invoke hot path)."""
         minute = utcnow().replace(second=0, microsecond=0)
-        key = (account, namespace, metric, dimension, minute)
+        buffer = self._buffer
         with self._lock:
-            agg = self._buffer.get(key)
-            if agg is None:
-                self._buffer[key] = [value, 1, value, value]
-            else:
-                agg[0] += value
-                agg[1] += 1
-                agg[2] = min(agg[2], value)
-                agg[3] = max(agg[3], value)
+            for metric, dimension, value in samples:
+                key = (account, namespace, metric, dimension, minute)
+                agg = buffer.get(key)
+                if agg is None:
+                    buffer[key] = [value, 1, value, value]
+                else:
+                    agg[0] += value
+                    agg[1] += 1
+                    agg[2] = min(agg[2], value)
+                    agg[3] = max(agg[3], value)
         self._flusher.notify()
 
     def flush(self) -> None:

@@ -124,3 +124,23 @@ def test_guardrail_denies_big_functions(
     deploy(a, "small", code("echo"), memory_size=1024)
     with pytest.raises(GuardrailDenied):
         a.functions.update("small", FunctionSettings(memory_size=4096))
+
+
+def test_on_failure_must_name_a_function_of_the_same_account(
+    tenant: Callable[..., AccountHandle], code: Callable[[str], bytes]
+) -> None:
+    from silo.functions import AsyncConfig
+
+    a, b = tenant("a"), tenant("b")
+    deploy(b, "sink", code("echo"))
+    with pytest.raises(ValidationError, match="on_failure"):
+        deploy(a, "f", code("echo"), async_config=AsyncConfig(on_failure={"function": "sink"}))
+    deploy(a, "sink", code("echo"))
+    deploy(a, "f", code("echo"), async_config=AsyncConfig(on_failure={"function": "sink"}))
+
+
+def test_function_tags_are_checked(
+    tenant: Callable[..., AccountHandle], code: Callable[[str], bytes]
+) -> None:
+    with pytest.raises(ValidationError, match="tag"):
+        deploy(tenant("a"), "f", code("echo"), tags={"": "x"})

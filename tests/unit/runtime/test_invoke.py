@@ -324,3 +324,21 @@ def test_work_dir_must_be_reachable_by_the_function_user(tmp_path: Path) -> None
     private.mkdir(mode=0o700)
     with pytest.raises(ValueError, match="must be reachable by the function user"):
         RuntimeHost(private / "work")
+
+
+def test_large_payloads_round_trip(host: RuntimeHost, make_function: MakeFunction) -> None:
+    code = make_function(
+        "def handler(event, context):\n    print('x' * 300_000)\n    return {'echo': event['data'][::-1]}\n"
+    )
+    data = "".join(chr(ord("a") + index % 26) for index in range(3_000_000))
+    spec = spec_for(code)
+    for _ in range(2):  # cold (the payload waits in the socket during init), then warm
+        result = host.invoke(spec, "r-big", json.dumps({"data": data}).encode())
+        assert result.error is None
+        assert json.loads(result.payload or b"") == {"echo": data[::-1]}
+        assert "x" * 300_000 in result.logs
+
+
+def test_invalid_json_payload(host: RuntimeHost, make_function: MakeFunction) -> None:
+    result = host.invoke(spec_for(make_function(ECHO)), "r", b"{not json")
+    assert result.error is not None and result.error["errorType"] == "Runtime.UnmarshalError"
