@@ -66,10 +66,6 @@ def _not_json(constant: str) -> Any:
     raise ValueError(f"{constant} is not a JSON value")
 
 
-def _not_json(constant: str) -> Any:
-    raise ValueError(f"{constant} is not a JSON value")
-
-
 def channel_handler(scope: Functions) -> OnCall:
     """Serve SDK calls made by a running handler, inside the same account as the handler."""
 
