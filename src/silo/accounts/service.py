@@ -252,6 +252,15 @@ class AccountRegistry:
                     conn.execute(sa.delete(table).where(table.c.account_id.in_(chunk)))
         return due
 
+    def next_purge_at(self) -> datetime | None:
+        """The earliest moment a closed account's retention ends (``None`` if none is closed)."""
+        with self._store.read() as conn:
+            return conn.execute(
+                sa.select(sa.func.min(accounts.c.purge_after))
+                .where(accounts.c.status == AccountStatus.CLOSED.value)
+                .execution_options(**_X)
+            ).scalar()
+
     def management_account_id(self) -> AccountId | None:
         with self._store.read() as conn:
             value = conn.execute(

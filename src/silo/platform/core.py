@@ -37,6 +37,7 @@ from silo.functions import (
 from silo.guardrails import Guardrails
 from silo.platform.account import AccountHandle
 from silo.platform.authz import AuthorizationFacts
+from silo.platform.housekeeping import Housekeeper
 from silo.platform.management import ManagementHandle
 from silo.platform.services import Services
 from silo.runtime import RuntimeHost
@@ -99,6 +100,7 @@ class Platform:
             facts=AuthorizationFacts(self.registry, self.guardrails),
             functions=self.functions,
             dlq=self.dlq,
+            housekeeper=Housekeeper(self._purge_expired, self.registry.next_purge_at),
         )
         self.functions.bind_delivery(self._delivery_scope)
 
@@ -116,9 +118,12 @@ class Platform:
         _protect_database(settings)
         platform = cls(settings, store)
         platform.functions.resume()
+        if platform.registry.next_purge_at() is not None:
+            platform.services.housekeeper.poke()
         return platform
 
     def close(self) -> None:
+        self.services.housekeeper.stop()
         self.functions.close()
         self.store.dispose()
 
@@ -185,6 +190,11 @@ class Platform:
         if principal.kind is not KeyKind.MANAGEMENT:
             raise AccessDenied("this needs a management key; account keys act only inside their own account")
         return ManagementHandle(principal, self.services)
+
+    def _purge_expired(self) -> None:
+        """Housekeeping acts as the platform itself on the management plane (and is audited as such)."""
+        system = Principal("silo:housekeeping", self.management_account_id, KeyKind.MANAGEMENT)
+        self.management(system).purge_expired_accounts()
 
     def _delivery_scope(self, account: str) -> Functions:
         """Queued work acts inside the account it was accepted for, as the platform's delivery principal."""

@@ -97,6 +97,7 @@ class ManagementHandle:
         )
         with self._store.write() as conn:
             self._keys.revoke_all(conn, closed.account_id)
+        self._services.housekeeper.poke()  # its retention clock is now running
         return closed
 
     def move_account(self, account: str, ou_id: str) -> Account:

@@ -11,6 +11,7 @@ from silo.dlq import DeadLetterQueue
 from silo.functions import FunctionsEngine
 from silo.guardrails import Guardrails
 from silo.platform.authz import AuthorizationFacts
+from silo.platform.housekeeping import Housekeeper
 from silo.store import Store
 
 
@@ -25,3 +26,4 @@ class Services:
     facts: AuthorizationFacts
     functions: FunctionsEngine
     dlq: DeadLetterQueue
+    housekeeper: Housekeeper

@@ -85,8 +85,10 @@ def peak_rss_mb(pid: int | None) -> int:
     return 0
 
 
-def read_log(path: str, offset: int) -> bytes:
+def read_log(path: str | None, offset: int) -> bytes:
     """What an environment wrote after ``offset`` (its output up to a crash or a timeout)."""
+    if path is None:
+        return b""
     try:
         with open(path, "rb") as log:
             log.seek(offset)

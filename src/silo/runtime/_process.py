@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import socket
 from time import monotonic
@@ -49,7 +48,6 @@ class EnvironmentProcess:
         "reader",
         "sock",
         "spec",
-        "tmp_dir",
     )
 
     def __init__(self, env_id: str, spec: EnvironmentSpec, host_dir: str) -> None:
@@ -58,8 +56,7 @@ class EnvironmentProcess:
         self.spec = spec
         self.key = spec.key
         self.account_id = spec.account_id
-        self.tmp_dir: str | None = None  # both named in the HELLO frame
-        self.log_path: str | None = None
+        self.log_path: str | None = None  # named in the HELLO frame; read after a crash or timeout
         self.sock, self._theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self.reader = proto.FrameReader(self.sock)
         self.pid: int | None = None
@@ -79,14 +76,14 @@ class EnvironmentProcess:
             "arn": f"arn:silo:lambda:local:{spec.account_id}:function:{name}:{version}",
             "log_group": f"/aws/lambda/{name}",
             "log_stream": f"[{version}]{self.env_id}",
-            "code_dir": str(spec.code_dir),
+            "code_dir": os.path.abspath(spec.code_dir),
             "handler": spec.handler,
             "memory_mb": spec.memory_mb,
             "environment": dict(spec.environment),
         }, self._theirs
 
     def forked(self) -> None:
-        """The zygote holds the other end now (or never will): drop ours."""
+        """The request (with the other end) is queued for a spare, or failed: drop our copy."""
         self._theirs.close()
 
     def invoke(
@@ -133,7 +130,7 @@ class EnvironmentProcess:
             self.kill()
             elapsed = (monotonic() if in_init else limit) - t0
             error = timed_out(rid, elapsed)
-            logs = read_log(self.log_path, self.log_offset) if self.log_path else b""
+            logs = read_log(self.log_path, self.log_offset)
             message = error["errorMessage"]
             return self._result(
                 rid, cold, None, error, init_logs, logs, elapsed * 1e3, init_ms, peak, message
@@ -141,13 +138,18 @@ class EnvironmentProcess:
         except _Died as died:
             self.alive = False
             error = {"errorType": "Runtime.ExitError", "errorMessage": exit_reason(rid, died.status)}
-            logs = read_log(self.log_path, self.log_offset) if self.log_path else b""
+            logs = read_log(self.log_path, self.log_offset)
             duration = (monotonic() - t0) * 1e3
             message = error["errorMessage"]
             return self._result(rid, cold, None, error, init_logs, logs, duration, init_ms, 0, message)
 
     def _start(self, limit: float) -> tuple[float, bytes, dict[str, Any] | None]:
-        kind, body = self._read(limit)
+        # Sleep through the HELLO (sent before init) and wake up once INIT begins to arrive too.
+        self.reader.wait_for(proto.HELLO_FRAME.size + proto.INIT_HEAD.size)
+        try:
+            kind, body = self._read(limit)
+        finally:
+            self.reader.wait_for(1)
         if kind != proto.HELLO:
             raise self._broken()
         pid = self._hello(body)
@@ -243,7 +245,8 @@ class EnvironmentProcess:
                 os.killpg(self.pid, signal.SIGKILL)
 
     def destroy(self) -> None:
-        """Kill it (if it still runs), close the socket, remove its TMPDIR and log file."""
+        """Kill it (if it still runs), close its socket, remove its log file (the zygote removes its
+        TMPDIR once it has reaped the process)."""
         self.alive = False
         if self.pid is None and self.reader.pending():  # its HELLO may be waiting unread
             with contextlib.suppress(Exception):
@@ -253,16 +256,14 @@ class EnvironmentProcess:
         self.kill()
         self.sock.close()
         self._theirs.close()
-        if self.tmp_dir is not None:
-            shutil.rmtree(self.tmp_dir, ignore_errors=True)
-        if self.log_path is not None:
+        log_path, self.log_path = self.log_path, None
+        if log_path is not None:
             with contextlib.suppress(OSError):
-                os.unlink(self.log_path)
+                os.unlink(log_path)
 
     def _hello(self, body: bytes) -> int:
         self.pid = pid = int.from_bytes(body[:4], "little", signed=True)
-        name = body[4:].decode("ascii", "replace")
+        name = body[4:].rstrip(b"\0").decode("ascii", "replace")
         if name and "/" not in name and not name.startswith("."):
-            self.tmp_dir = f"{self.host_dir}/{name}"
-            self.log_path = f"{self.tmp_dir}.log"
+            self.log_path = f"{self.host_dir}/{name}.log"
         return pid

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 HEADER = struct.Struct("<IB")
 HELLO, INIT, INVOKE, RESULT, CALL, REPLY, EXIT = range(1, 8)
 
-HELLO_HEAD = struct.Struct("<IBi")  # then the environment's file name (its TMPDIR and log file)
+HELLO_FRAME = struct.Struct("<IBi32s")  # pid, name of the environment's TMPDIR and log file
 EXIT_FRAME = struct.Struct("<IBi")
 INVOKE_HEAD = struct.Struct("<IBddH")  # header + the fixed fields, as the host packs it
 INVOKE_FIXED = struct.Struct("<ddH")  # the fixed fields, as the environment unpacks the body
@@ -60,12 +60,13 @@ class FrameReader:
     than a few milliseconds, so a warm invocation costs no extra syscall (no poll, no setsockopt).
     """
 
-    __slots__ = ("_armed", "_buf", "_poll", "_sock")
+    __slots__ = ("_armed", "_buf", "_lowat", "_poll", "_sock")
 
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
         self._buf = b""
         self._armed = 0.0
+        self._lowat = 1
         self._poll = select.poll()
         self._poll.register(sock.fileno(), select.POLLIN)
 
@@ -103,6 +104,12 @@ class FrameReader:
             self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, value)
             self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, value)
             self._armed = left
+
+    def wait_for(self, size: int) -> None:
+        """Let a blocking recv sleep until ``size`` bytes are there (SO_RCVLOWAT), or EOF or timeout."""
+        if size != self._lowat:
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, size)
+            self._lowat = size
 
     def _recv(self, size: int, deadline: float | None) -> bytes:
         while True:

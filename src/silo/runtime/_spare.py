@@ -84,8 +84,9 @@ def run_spare(ctrl_fd: int, link_fd: int, boot: _environment.Boot, name: str, re
             os.dup2(fds[0], SOCK_FD, inheritable=False)
             os.close(fds[0])
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM, 0, SOCK_FD)
-        hello = name.encode()
-        sock.sendall(proto.HELLO_HEAD.pack(4 + len(hello), proto.HELLO, os.getpid()) + hello)
+        sock.sendall(
+            proto.HELLO_FRAME.pack(proto.HELLO_FRAME.size - 5, proto.HELLO, os.getpid(), name.encode())
+        )
         link = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET, 0, link_fd)
         socket.send_fds(link, [TAKEN], [SOCK_FD])
         link.close()
@@ -163,6 +164,6 @@ def rehearse(directory: str) -> None:
         rid = b"00000000-0000-0000-0000-000000000000"
         body = proto.INVOKE_FIXED.pack(3.0, 0.0, len(rid)) + rid + b'{"key": "value"}'
         run_one(handler, body, None, arm_cpu=False)
-        proto.HELLO_HEAD.pack(4, proto.HELLO, os.getpid())
+        proto.HELLO_FRAME.pack(proto.HELLO_FRAME.size - 5, proto.HELLO, os.getpid(), b"")
     except Exception:  # a rehearsal only saves time: it must never cost a process
         return

@@ -27,6 +27,7 @@ import importlib
 import os
 import resource
 import select
+import shutil
 import signal
 import socket
 import sys
@@ -85,7 +86,7 @@ class Zygote:
         )
         self.target: int = max(1, config["spares"])
         self.spares: dict[int, tuple[int, str]] = {}  # pid -> (link fd, name), while waiting
-        self.envs: dict[int, int] = {}  # pid -> the zygote's copy of that environment's socket
+        self.envs: dict[int, tuple[int, str]] = {}  # pid -> (our copy of its socket, its name)
         self.links: dict[int, int] = {}  # link fd -> spare pid
         self.pidfds: dict[int, int] = {}  # pidfd -> pid, for every spare and environment
         self.watched: dict[int, int] = {}  # pid -> pidfd
@@ -121,6 +122,7 @@ class Zygote:
                 theirs.close()
                 return False
             if pid == 0:
+                ours.detach()  # the spare closes every fd it does not keep
                 _spare.run_spare(self.ctrl_fd, theirs.detach(), self.boot, name, rehearsal)
             theirs.close()
             link = ours.detach()
@@ -133,7 +135,7 @@ class Zygote:
     def _watch(self, pid: int) -> None:
         try:
             pidfd = os.pidfd_open(pid)
-        except OSError:  # already gone: _reap_orphans collects it
+        except OSError:  # already gone: _reap collects it
             return
         self.pidfds[pidfd] = pid
         self.watched[pid] = pidfd
@@ -150,7 +152,7 @@ class Zygote:
             msg, fds = b"", []
         sock.close()
         if msg == _spare.TAKEN and len(fds) == 1:
-            self.envs[pid] = fds[0]
+            self.envs[pid] = (fds[0], name)
             return
         for fd in fds:  # it died, or sent something else: it is no spare of ours any more
             os.close(fd)
@@ -168,9 +170,10 @@ class Zygote:
                 _, status = os.waitpid(pid, 0)
             except ChildProcessError:
                 status = 0
-        fd = self.envs.pop(pid, None)
-        if fd is not None:
-            _send_nowait(fd, proto.EXIT_FRAME.pack(4, proto.EXIT, status))
+        env = self.envs.pop(pid, None)
+        if env is not None:
+            _send_nowait(env[0], proto.EXIT_FRAME.pack(4, proto.EXIT, status))
+            self._remove_tmp_dir(env[1])  # its log file is the host's to read, then remove
         spare = self.spares.pop(pid, None)
         if spare is not None:  # died unused
             link, name = spare
@@ -192,11 +195,25 @@ class Zygote:
                 self.statuses[pid] = status
 
     def _remove_files(self, name: str) -> None:
-        tmp_dir, log_path = _spare.paths(self.boot.host_dir, name)
+        """A spare that never became an environment: nobody else knows its files."""
         with contextlib.suppress(OSError):
+            os.unlink(_spare.paths(self.boot.host_dir, name)[1])
+        self._remove_tmp_dir(name)
+
+    def _remove_tmp_dir(self, name: str) -> None:
+        """An empty TMPDIR is one rmdir; one the function filled is removed by a short-lived child,
+        so a large tree never holds up the pool or the EXIT frames."""
+        tmp_dir = _spare.paths(self.boot.host_dir, name)[0]
+        try:
             os.rmdir(tmp_dir)
-        with contextlib.suppress(OSError):
-            os.unlink(log_path)
+        except FileNotFoundError:
+            return
+        except OSError:
+            with contextlib.suppress(OSError):
+                if _limits.fork() == 0:
+                    _close_all_but_stdio()
+                    shutil.rmtree(tmp_dir, ignore_errors=True)
+                    os._exit(0)
 
     def _shutdown(self) -> NoReturn:
         pids = list(self.watched)
@@ -206,7 +223,7 @@ class Zygote:
             if pid not in self.statuses:
                 with contextlib.suppress(ChildProcessError):
                     os.waitpid(pid, 0)
-        os._exit(0)
+        os._exit(0)  # the host removes the whole directory
 
 
 def _send_nowait(fd: int, frame: bytes) -> None:
@@ -215,6 +232,10 @@ def _send_nowait(fd: int, frame: bytes) -> None:
     with contextlib.suppress(OSError):
         sock.send(frame, socket.MSG_DONTWAIT)
     sock.close()
+
+
+def _close_all_but_stdio() -> None:
+    os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
 
 
 def _kill_group(pid: int) -> None:

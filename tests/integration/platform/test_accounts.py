@@ -9,6 +9,7 @@ import pytest
 from silo.accounts import AccountSpec, AccountStatus
 from silo.errors import Conflict, NotFound, ValidationError
 from silo.platform import ManagementHandle, Platform
+from silo.settings import Settings
 from silo.store import utcnow
 
 
@@ -160,3 +161,29 @@ def test_names_are_unique_ignoring_case(mgmt: ManagementHandle) -> None:
     mgmt.create_account(AccountSpec("Acme", "a@b.example"))
     with pytest.raises(Conflict):
         mgmt.create_account(AccountSpec("acme", "a@b.example"))
+
+
+def test_closed_accounts_are_purged_automatically_after_retention(settings: Settings) -> None:
+    from tests.helpers.functions import wait_until
+
+    platform = Platform.open(settings.with_(closed_account_retention_days=0))
+    try:
+        init = platform.initialise()
+        assert init is not None
+        mgmt = platform.management(platform.authenticate(init.root_key.token))
+        made = mgmt.create_account(AccountSpec("short-lived", "a@b.example"))
+        assert platform.services.housekeeper.runs == 0  # nothing closed: the thread never ran
+        mgmt.close_account(made.account_id)
+
+        def purged() -> bool:
+            try:
+                mgmt.describe_account(made.account_id)
+            except NotFound:
+                return True
+            return False
+
+        wait_until(purged, timeout=5)
+        entry = mgmt.audit_log(action="accounts:Purge").items[0]
+        assert (entry.account_id, entry.principal) == (made.account_id, "silo:housekeeping")
+    finally:
+        platform.close()

@@ -153,11 +153,41 @@ def test_zygote_and_environments_die_with_the_host(make_function: MakeFunction, 
                 stream.close()
 
 
-def test_sandbox_level(new_host: Callable[..., RuntimeHost]) -> None:
+def test_sandbox_level(new_host: Callable[..., RuntimeHost], make_function: MakeFunction) -> None:
     expected = "dedicated-user" if os.geteuid() == 0 else "rlimits-only"
     assert new_host().sandbox_level() == expected
-    assert new_host(sandbox="rlimits-only").sandbox_level() == "rlimits-only"
+    plain = new_host(sandbox="rlimits-only")
+    assert plain.sandbox_level() == "rlimits-only"
+    code = make_function("import os\ndef handler(event, context):\n    return os.getuid()\n")
+    assert plain.invoke(spec_for(code), "r", b"{}").payload == str(os.getuid()).encode()
     with pytest.raises(ValueError, match="sandbox"):
         new_host(sandbox="chroot")
     with pytest.raises(ValueError, match="bubblewrap"):
         new_host(sandbox="bubblewrap")
+
+
+def test_environment_files_are_removed(
+    new_host: Callable[..., RuntimeHost], make_function: MakeFunction
+) -> None:
+    host = new_host(idle_timeout_s=0.3)
+    code = make_function(
+        """
+        import os
+
+        def handler(event, context):
+            tmp = os.environ["TMPDIR"]
+            os.makedirs(os.path.join(tmp, "a", "b"))
+            for index in range(50):
+                with open(os.path.join(tmp, "a", "b", f"f{index}"), "w") as out:
+                    out.write("x")
+            print("some output")
+            return tmp
+        """
+    )
+    tmp = Path(json.loads(host.invoke(spec_for(code), "r", b"{}").payload or b""))
+    log = tmp.parent / f"{tmp.name}.log"
+    assert tmp.is_dir() and log.is_file()
+    deadline = time.monotonic() + 3.0
+    while (tmp.exists() or log.exists()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not tmp.exists() and not log.exists()
