@@ -25,7 +25,7 @@ class ArtifactStore:
         self._store = store
         self._cache = cache_dir
         self._lock = threading.Lock()
-        self._ready: set[str] = set()  # unpacked on this machine: skips a stat() per invocation
+        self._ready: dict[str, Path] = {}  # unpacked on this machine: no stat() per invocation
 
     def put(self, conn: sa.Connection, archive: CodeArchive) -> None:
         """Store the archive unless an identical one is already there (inside the caller's transaction)."""
@@ -44,15 +44,16 @@ class ArtifactStore:
 
     def code_dir(self, sha256: str) -> Path:
         """The unpacked, byte-compiled tree for an artifact, made once per machine."""
+        ready = self._ready.get(sha256)
+        if ready is not None:
+            return ready
         target = self._cache / sha256
-        if sha256 in self._ready:
-            return target
         if target.is_dir():
-            self._ready.add(sha256)
+            self._ready[sha256] = target
             return target
         with self._lock:
             if target.is_dir():
-                self._ready.add(sha256)
+                self._ready[sha256] = target
                 return target
             with self._store.read() as conn:
                 data = conn.execute(
@@ -69,5 +70,5 @@ class ArtifactStore:
                 (staging / "code").rename(target)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
-            self._ready.add(sha256)
+            self._ready[sha256] = target
         return target

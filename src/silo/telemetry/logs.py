@@ -7,7 +7,6 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -33,7 +32,7 @@ class Logs:
     def __init__(self, store: Store, *, flush_interval: float = 0.5) -> None:
         self._store = store
         self._lock = threading.Lock()
-        self._rows: list[dict[str, Any]] = []
+        self._pending: list[tuple[str, str, int, str | None, str]] = []
         self._node = secrets.randbelow(1024)
         self._last_us = 0
         self._flusher = FlushThread(self.flush, interval=flush_interval, name="silo-logs")
@@ -44,25 +43,30 @@ class Logs:
         if not lines:
             return
         with self._lock:
-            for line in lines:
-                now_us = max(time.time_ns() // 1000, self._last_us + 1)
-                self._last_us = now_us
-                self._rows.append(
-                    {
-                        "account_id": account,
-                        "log_group": log_group,
-                        "event_id": (now_us << 10) | self._node,
-                        "at": datetime.fromtimestamp(now_us / 1e6, UTC),
-                        "request_id": request_id,
-                        "message": line,
-                    }
-                )
+            now_us = max(time.time_ns() // 1000, self._last_us + 1)
+            self._last_us = now_us + len(lines) - 1
+            node = self._node
+            self._pending.extend(
+                (account, log_group, ((now_us + i) << 10) | node, request_id, line)
+                for i, line in enumerate(lines)
+            )
         self._flusher.notify()
 
     def flush(self) -> None:
         with self._lock:
-            rows, self._rows = self._rows, []
-        if rows:
+            pending, self._pending = self._pending, []
+        if pending:
+            rows = [
+                {
+                    "account_id": account,
+                    "log_group": group,
+                    "event_id": event_id,
+                    "at": datetime.fromtimestamp((event_id >> 10) / 1e6, UTC),
+                    "request_id": request_id,
+                    "message": message,
+                }
+                for account, group, event_id, request_id, message in pending
+            ]
             with self._store.write() as conn:
                 insert_rows(conn, log_events, rows)
 
