@@ -17,8 +17,15 @@ log = logging.getLogger(__name__)
 
 
 class Housekeeper:
-    def __init__(self, purge: Callable[[], object], next_due: Callable[[], datetime | None]) -> None:
+    def __init__(
+        self,
+        purge: Callable[[], object],
+        next_due: Callable[[], datetime | None],
+        *,
+        retry_after: float = 30.0,
+    ) -> None:
         self._purge = purge
+        self._retry_after = retry_after
         self._next_due = next_due
         self._cond = threading.Condition()
         self._poked = False
@@ -56,9 +63,12 @@ class Housekeeper:
                 if due is not None and due <= utcnow():
                     self._purge()
                     continue
-            except Exception:  # keep the thread alive; try again at the next poke or due time
-                log.exception("housekeeping failed")
-                due = None
+            except Exception:  # keep the thread alive and try again soon (the store may be busy)
+                log.exception("housekeeping failed; retrying in %.0f s", self._retry_after)
+                with self._cond:
+                    if not self._stopped:
+                        self._cond.wait(self._retry_after)
+                continue
             timeout = None if due is None else max((due - utcnow()).total_seconds(), 0.0) + 0.01
             with self._cond:
                 if not self._poked and not self._stopped:

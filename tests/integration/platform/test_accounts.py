@@ -182,7 +182,7 @@ def test_closed_accounts_are_purged_automatically_after_retention(settings: Sett
                 return True
             return False
 
-        wait_until(purged, timeout=5)
+        wait_until(purged, timeout=15)
         entry = mgmt.audit_log(action="accounts:Purge").items[0]
         assert (entry.account_id, entry.principal) == (made.account_id, "silo:housekeeping")
     finally:
