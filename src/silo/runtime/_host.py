@@ -19,9 +19,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import itertools
-import os
 import resource
-import secrets
 import shutil
 import threading
 from pathlib import Path
@@ -31,7 +29,7 @@ from silo.runtime._calls import OnCall
 from silo.runtime._launcher import ZygoteGone, ZygoteProcess
 from silo.runtime._limits import resolve_sandbox
 from silo.runtime._models import EnvironmentSpec, InvocationResult
-from silo.runtime._paths import traversable
+from silo.runtime._paths import make_host_dir
 from silo.runtime._pool import Pool
 from silo.runtime._process import EnvironmentProcess, EnvironmentStale
 from silo.runtime.errors import RuntimeCapacityError, RuntimeStartError
@@ -61,19 +59,7 @@ class RuntimeHost:
         self._level, self._uid, self._gid = resolve_sandbox(sandbox)
         self._idle_timeout = idle_timeout_s
         self._max = max_environments
-        tmp_root = Path(work_dir) / "tmp"
-        tmp_root.mkdir(parents=True, exist_ok=True)
-        os.chmod(tmp_root, 0o711)
-        _remove_stale_host_dirs(tmp_root)
-        self._host_dir = tmp_root / f"h{os.getpid()}-{secrets.token_hex(4)}"
-        self._host_dir.mkdir(mode=0o711)
-        os.chmod(self._host_dir, 0o711)
-        if self._uid is not None and not traversable(str(self._host_dir), self._uid, self._gid or 0):
-            shutil.rmtree(self._host_dir, ignore_errors=True)
-            raise ValueError(
-                f"work_dir {work_dir} must be reachable by the function user (uid {self._uid}): every "
-                "parent directory needs the x bit for it (0711 is enough)"
-            )
+        self._host_dir = make_host_dir(Path(work_dir), self._uid, self._gid)
         _raise_nofile(2 * max_environments + 256)
         self._ids = itertools.count(1)
         self._nonce = self._host_dir.name.rsplit("-", 1)[1]
@@ -296,16 +282,3 @@ def _raise_nofile(wanted: int) -> None:
         target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-
-
-def _remove_stale_host_dirs(tmp_root: Path) -> None:
-    for entry in tmp_root.glob("h*-*"):
-        pid = entry.name[1:].split("-", 1)[0]
-        if not pid.isdigit():
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            shutil.rmtree(entry, ignore_errors=True)
-        except PermissionError:
-            pass

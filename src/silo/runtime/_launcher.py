@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import socket
 import struct
@@ -75,7 +76,7 @@ class ZygoteProcess:
 
     def fork(self, request: dict[str, Any], env_end: socket.socket) -> None:
         """Ask for one environment on ``env_end`` (which the caller may close right after)."""
-        data = json.dumps(request).encode()
+        data = marshal.dumps(request)  # str/int/dict only; read by our own spares (_spare)
         try:
             socket.send_fds(self.ctrl, [data], [env_end.fileno()])
         except BlockingIOError:

@@ -1,4 +1,5 @@
-"""Keeping the interpreter's own files importable after the privilege drop.
+"""Directories the function user must reach: the host's work directory, and the interpreter's own
+files (kept importable after the privilege drop).
 
 A Python installed under a directory the function user cannot traverse (``/root/.pyenv`` is the
 usual case: ``/root`` is 0700) would leave an environment with only the modules the zygote
@@ -13,8 +14,11 @@ from __future__ import annotations
 
 import fcntl
 import os
+import secrets
+import shutil
 import stat
 import sys
+from pathlib import Path
 
 FIRST_FD = 100
 
@@ -69,3 +73,38 @@ def reroute_unreachable(uid: int, gid: int) -> list[int]:
     if fds:
         sys.path_importer_cache.clear()
     return fds
+
+
+def make_host_dir(work_dir: Path, uid: int | None, gid: int | None) -> Path:
+    """``work_dir/tmp/h<pid>-<nonce>`` (0711), after removing those of hosts no longer running.
+
+    Raises:
+        ValueError: the function user (``uid``) could not reach it.
+    """
+    tmp_root = work_dir / "tmp"
+    tmp_root.mkdir(parents=True, exist_ok=True)
+    os.chmod(tmp_root, 0o711)
+    for entry in tmp_root.glob("h*-*"):
+        pid = entry.name[1:].split("-", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(entry, ignore_errors=True)
+    host_dir = tmp_root / f"h{os.getpid()}-{secrets.token_hex(4)}"
+    host_dir.mkdir(mode=0o711)
+    os.chmod(host_dir, 0o711)
+    if uid is not None and not traversable(str(host_dir), uid, gid or 0):
+        shutil.rmtree(host_dir, ignore_errors=True)
+        raise ValueError(
+            f"work_dir {work_dir} must be reachable by the function user (uid {uid}): every parent "
+            "directory needs the x bit for it (0711 is enough)"
+        )
+    return host_dir
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

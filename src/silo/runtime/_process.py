@@ -20,6 +20,7 @@ from silo.runtime._logs import compose_logs, exit_reason, peak_rss_mb, read_log,
 from silo.runtime._models import EnvironmentSpec, InvocationResult
 
 INIT_TIMEOUT_S = 10.0  # Lambda's init phase limit; the invocation's own timeout starts after it
+HOP_SLACK_S = 0.005
 
 
 class EnvironmentStale(Exception):
@@ -107,6 +108,7 @@ class EnvironmentProcess:
         init_ms: float | None = None
         init_logs = b""
         in_init = cold
+        budget = limit - t0  # the handler's time, as a timeout message reports it
         try:
             try:
                 proto.send_parts(self.sock, (head, rid_b, payload), self.reader, limit)
@@ -114,21 +116,25 @@ class EnvironmentProcess:
                 if not cold:
                     raise EnvironmentStale from None
             if cold:
-                init_ms, init_logs, error = self._start(limit)
+                checkpoint = min(limit, t0 + spec.timeout_s)
+                init_ms, init_logs, error = self._start(checkpoint, limit)
                 if error is not None:
                     self.alive = False
                     return self._result(rid, cold, None, error, init_logs, b"", 0.0, init_ms, 0)
                 in_init = False
-                t0 = monotonic()
-                limit = t0 + spec.timeout_s
+                # The handler's time starts after init, which the environment measured from when it
+                # took the request (after t0); the slack covers that hop.
+                t0 += init_ms / 1000.0
+                limit = t0 + spec.timeout_s + HOP_SLACK_S
                 if deadline is not None and deadline < limit:
                     limit = deadline
+                budget = min(spec.timeout_s, limit - t0)
             return self._finish(rid, cold, on_call, limit, init_ms, init_logs)
         except proto.FrameTimeout:
             self.alive = False
             peak = peak_rss_mb(self.pid)
             self.kill()
-            elapsed = (monotonic() if in_init else limit) - t0
+            elapsed = monotonic() - t0 if in_init else budget
             error = timed_out(rid, elapsed)
             logs = read_log(self.log_path, self.log_offset)
             message = error["errorMessage"]
@@ -143,11 +149,16 @@ class EnvironmentProcess:
             message = error["errorMessage"]
             return self._result(rid, cold, None, error, init_logs, logs, duration, init_ms, 0, message)
 
-    def _start(self, limit: float) -> tuple[float, bytes, dict[str, Any] | None]:
-        # Sleep through the HELLO (sent before init) and wake up once INIT begins to arrive too.
-        self.reader.wait_for(proto.HELLO_FRAME.size + proto.INIT_HEAD.size)
+    def _start(self, checkpoint: float, limit: float) -> tuple[float, bytes, dict[str, Any] | None]:
+        """HELLO and INIT. The first recv sleeps until HELLO, INIT and the head of a RESULT could all
+        be there (SO_RCVLOWAT), so a quick cold start wakes this thread once; it wakes at
+        ``checkpoint`` (when a handler after a quick init could time out) at the latest."""
+        self.reader.wait_for(proto.HELLO_FRAME.size + proto.INIT_HEAD.size + proto.RESULT_HEAD.size)
         try:
-            kind, body = self._read(limit)
+            try:
+                kind, body = self._read(checkpoint)
+            except proto.FrameTimeout:
+                kind, body = self._read(limit)  # not even a HELLO yet: a slow start
         finally:
             self.reader.wait_for(1)
         if kind != proto.HELLO:
@@ -157,7 +168,7 @@ class EnvironmentProcess:
             self.pidfd = os.pidfd_open(pid)
         except OSError:
             self.pidfd = None
-        kind, body = self._read(limit)
+        kind, body = self._read(limit)  # INIT, usually read already
         if kind != proto.INIT:
             raise self._broken()
         init_ms, self.log_offset, log_len = proto.INIT_FIXED.unpack_from(body)

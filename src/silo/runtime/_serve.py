@@ -37,33 +37,34 @@ _ENCODER = json.JSONEncoder(default=_json_default)
 class Logs:
     """Hands out what fds 1/2 received since the last call (the host reads the same file after a crash)."""
 
-    __slots__ = ("offset",)
+    __slots__ = ("fd", "offset")
 
-    def __init__(self) -> None:
-        self.offset = os.fstat(LOG_FD).st_size
+    def __init__(self, fd: int = LOG_FD) -> None:
+        self.fd = fd
+        self.offset = os.fstat(fd).st_size
 
     def take(self) -> bytes:
         for stream in (sys.__stdout__, sys.__stderr__):
             if stream is not None:
                 with contextlib.suppress(OSError, ValueError):
                     stream.flush()
-        size = os.fstat(LOG_FD).st_size
+        size = os.fstat(self.fd).st_size
         start = self.offset
         if size <= start:
             self.offset = size
             return b""
-        data = os.pread(LOG_FD, min(size - start, LOG_CAP), start)
+        data = os.pread(self.fd, min(size - start, LOG_CAP), start)
         if size - start > LOG_CAP:
             data += f"\n[silo: {size - start - LOG_CAP} more bytes of output dropped]\n".encode()
         if size > LOG_CAP:
-            os.ftruncate(LOG_FD, 0)
+            os.ftruncate(self.fd, 0)
             self.offset = 0
         else:
             self.offset = size
         return data
 
 
-def serve(sock: socket.socket, handler: Any, logs: Logs) -> int:
+def serve(sock: socket.socket, handler: Any, logs: Logs, *, arm_cpu: bool = True) -> int:
     """Run invocations until the host closes the socket (0) or one ends fatally (1)."""
     reader = proto.FrameReader(sock)
     transport = channel._Transport(sock, reader)
@@ -78,7 +79,7 @@ def serve(sock: socket.socket, handler: Any, logs: Logs) -> int:
             return 0
         if kind != proto.INVOKE:
             return 1
-        status, out, duration_ms, maxrss_kb = run_one(handler, body, transport)
+        status, out, duration_ms, maxrss_kb = run_one(handler, body, transport, arm_cpu=arm_cpu)
         text = logs.take()
         head = pack_result(
             result_extra + len(text) + len(out),

@@ -23,7 +23,7 @@ passes a copy of its socket to the zygote (for the EXIT frame) and becomes the e
 from __future__ import annotations
 
 import fcntl
-import json
+import marshal
 import os
 import py_compile
 import resource
@@ -33,9 +33,9 @@ import sys
 import time
 from typing import Any, NoReturn
 
-from silo.runtime import _environment, _limits
+from silo.runtime import _environment, _limits, channel
 from silo.runtime import _protocol as proto
-from silo.runtime._serve import LOG_FD, run_one
+from silo.runtime._serve import LOG_FD, Logs, serve
 
 SOCK_FD = 3
 TAKEN = b"taken"
@@ -64,7 +64,7 @@ def run_spare(ctrl_fd: int, link_fd: int, boot: _environment.Boot, name: str, re
         if boot.uid is not None:
             os.chown(tmp_dir, boot.uid, boot.gid)
         if rehearsal:
-            rehearse(boot.rehearsal_dir)
+            rehearse(boot.rehearsal_dir, LOG_FD)
         _limits.apply_fixed_rlimits()
         os.umask(0o077)
         if boot.uid is not None:  # every environment runs as the same user: drop before the request
@@ -90,7 +90,7 @@ def run_spare(ctrl_fd: int, link_fd: int, boot: _environment.Boot, name: str, re
         link = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET, 0, link_fd)
         socket.send_fds(link, [TAKEN], [SOCK_FD])
         link.close()
-        code = _environment.run(sock, json.loads(msg), boot, tmp_dir, started)
+        code = _environment.run(sock, marshal.loads(msg), boot, tmp_dir, started)
     finally:
         os._exit(code)
 
@@ -117,7 +117,7 @@ def _redirect_output(log_path: str) -> None:
 
 
 REHEARSAL_MODULE = "_silo_rehearsal"
-_REHEARSAL_REQUEST = json.dumps(
+_REHEARSAL_REQUEST = marshal.dumps(
     {
         "account_id": "000000000000",
         "function_name": "rehearsal",
@@ -130,7 +130,7 @@ _REHEARSAL_REQUEST = json.dumps(
         "memory_mb": 128,
         "environment": {"KEY": "value"},
     }
-).encode()
+)
 
 
 def write_rehearsal_module(directory: str) -> None:
@@ -142,15 +142,17 @@ def write_rehearsal_module(directory: str) -> None:
     py_compile.compile(path, doraise=True, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
 
 
-def rehearse(directory: str) -> None:
-    """Walk the request path on dummy data, without its side effects.
+def rehearse(directory: str, log_fd: int) -> None:
+    """Walk the request path on dummy data, without its side effects: parse a request, build the
+    environment, import a handler, serve one invocation over a socketpair (``log_fd`` stands in for
+    the log file).
 
     In the zygote, before it forks anything, this quickens the path's bytecode (the adaptive
     interpreter writes into code objects while it warms up). In a spare, it takes the path's
     copy-on-write faults (refcounts, allocator pools, stack) before a request waits for them.
     """
     try:
-        req: dict[str, Any] = json.loads(_REHEARSAL_REQUEST)
+        req: dict[str, Any] = marshal.loads(_REHEARSAL_REQUEST)
         environ: dict[bytes, bytes] = getattr(os.environ, "_data")  # noqa: B009
         _environment.environment_for(req, directory)
         _environment.replace_environ({key.decode(): value.decode() for key, value in environ.items()})
@@ -161,9 +163,16 @@ def rehearse(directory: str) -> None:
             sys.path.remove(directory)
             sys.modules.pop(REHEARSAL_MODULE, None)
             sys.path_importer_cache.pop(directory, None)
+        proto.HELLO_FRAME.pack(proto.HELLO_FRAME.size - 5, proto.HELLO, os.getpid(), b"")
         rid = b"00000000-0000-0000-0000-000000000000"
         body = proto.INVOKE_FIXED.pack(3.0, 0.0, len(rid)) + rid + b'{"key": "value"}'
-        run_one(handler, body, None, arm_cpu=False)
-        proto.HELLO_FRAME.pack(proto.HELLO_FRAME.size - 5, proto.HELLO, os.getpid(), b"")
+        host, env = socket.socketpair()
+        with host, env:
+            host.sendall(proto.HEADER.pack(len(body), proto.INVOKE) + body)
+            host.shutdown(socket.SHUT_WR)
+            serve(env, handler, Logs(log_fd), arm_cpu=False)
+            proto.FrameReader(host).read(None)
     except Exception:  # a rehearsal only saves time: it must never cost a process
         return
+    finally:
+        channel._transport = None

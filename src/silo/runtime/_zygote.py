@@ -5,18 +5,18 @@ It is started by the host (``_launcher``) as ``python -I -S -c <bootstrap>``: no
 handlers commonly use and this package's in-environment modules, imported once, rehearsed (so the
 request path's bytecode is quickened before any fork) and frozen out of the garbage collector.
 
-The host never talks to the zygote: it sends each fork request (JSON + one end of a socketpair, by
-SCM_RIGHTS) on a SOCK_SEQPACKET control socket that the spares (``_spare``) read directly. A spare
+The host never talks to the zygote: it sends each fork request (a marshalled dict and one end of a
+socketpair, by SCM_RIGHTS) on a SOCK_SEQPACKET control socket that the spares (``_spare``) read. A spare
 that takes a request sends the zygote a copy of its socket; the zygote forks a replacement, and when
 an environment dies it writes an EXIT frame (the wait status) into that socket and closes its copy,
 so the host learns "exit status 3" or "signal: killed" right after the EOF.
 
 It runs at SCHED_BATCH (refilling the pool never preempts a starting environment), forks without
-CPython's at-fork machinery (``_limits.fork``), notices exits through pidfds rather than SIGCHLD (no
-signal handler for a child to reset; state is plain ints, so a child has nothing to let go of), is a
-child subreaper (orphaned grandchildren are reaped too), dies with the host thread that started it
-(PR_SET_PDEATHSIG) and, when the control socket hangs up, kills every child and exits. Idle, it
-sleeps in poll() with no timeout.
+CPython's at-fork machinery (``_limits.fork``) and notices exits through pidfds in an epoll set rather
+than SIGCHLD (no signal handler for a child to reset; its state is plain ints, so a child has nothing
+to let go of). It is a child subreaper (orphaned grandchildren are reaped when an environment ends),
+dies with the host thread that started it (PR_SET_PDEATHSIG) and, when the control socket hangs up,
+kills every child and exits. Idle, it sleeps in epoll_wait() with no timeout.
 """
 
 from __future__ import annotations
@@ -61,15 +61,14 @@ PRELOAD = (
     "silo.runtime.channel",
 )
 REHEARSALS = 20  # enough for the adaptive interpreter to quicken the request path
-_HANG_UP = select.POLLHUP | select.POLLERR | select.POLLNVAL
+_HANG_UP = select.EPOLLHUP | select.EPOLLERR
 
 
 class Zygote:
     """State kept as plain ints, so a forked child has no Python objects to let go of.
 
     Exits are noticed through pidfds (readable once the process is gone), not SIGCHLD: no signal
-    handler, so a child inherits nothing to reset. Orphaned grandchildren (the zygote is a
-    subreaper) are reaped on every wake-up.
+    handler, so a child inherits nothing to reset.
     """
 
     def __init__(self, ctrl_fd: int, config: dict[str, Any], keep_fds: list[int]) -> None:
@@ -92,13 +91,13 @@ class Zygote:
         self.watched: dict[int, int] = {}  # pid -> pidfd
         self.statuses: dict[int, int] = {}  # watched pids reaped before their pidfd was handled
         self.seq = 0
-        self.poller = select.poll()
+        self.poller = select.epoll()  # O(ready) per wake-up, with a thousand environments watched
 
     def serve(self) -> NoReturn:
         self.poller.register(self.ctrl_fd, 0)  # hang-ups only: requests are for the spares
         while True:
             short = len(self.spares) < self.target and not self._fill()
-            for fd, events in self.poller.poll(100 if short else None):
+            for fd, events in self.poller.poll(0.1 if short else -1):
                 if fd == self.ctrl_fd:
                     if events & _HANG_UP:
                         self._shutdown()
@@ -106,14 +105,14 @@ class Zygote:
                     self._taken(fd)
                 elif fd in self.pidfds:
                     self._exited(fd)
-            self._reap()
 
     def _fill(self) -> bool:
         """Fork spares up to the target; False if the kernel refused (retried on a timer)."""
         while len(self.spares) < self.target:
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             self.seq += 1
-            name = f"{self.pid}-{self.seq}"
+            # Unguessable: all environments run as one user, and host_dir (0711) only hides the list.
+            name = f"{self.pid}-{self.seq}-{os.urandom(6).hex()}"
             rehearsal = bool(self.spares)  # an empty pool means a burst: be ready sooner instead
             try:
                 pid = _limits.fork()
@@ -128,18 +127,18 @@ class Zygote:
             link = ours.detach()
             self.spares[pid] = (link, name)
             self.links[link] = pid
-            self.poller.register(link, select.POLLIN)
+            self.poller.register(link, select.EPOLLIN)
             self._watch(pid)
         return True
 
     def _watch(self, pid: int) -> None:
         try:
             pidfd = os.pidfd_open(pid)
-        except OSError:  # already gone: _reap collects it
+        except OSError:  # already gone: _reap_orphans collects it
             return
         self.pidfds[pidfd] = pid
         self.watched[pid] = pidfd
-        self.poller.register(pidfd, select.POLLIN)
+        self.poller.register(pidfd, select.EPOLLIN)
 
     def _taken(self, link: int) -> None:
         pid = self.links.pop(link)
@@ -174,6 +173,7 @@ class Zygote:
         if env is not None:
             _send_nowait(env[0], proto.EXIT_FRAME.pack(4, proto.EXIT, status))
             self._remove_tmp_dir(env[1])  # its log file is the host's to read, then remove
+            self._reap_orphans()
         spare = self.spares.pop(pid, None)
         if spare is not None:  # died unused
             link, name = spare
@@ -182,8 +182,13 @@ class Zygote:
             os.close(link)
             self._remove_files(name)
 
-    def _reap(self) -> None:
-        """Collect every zombie: orphaned grandchildren, and watched children (status kept)."""
+    def _reap_orphans(self) -> None:
+        """Collect zombies of processes an environment left behind (we are their subreaper).
+
+        ``waitpid(-1)`` walks every child, so it runs when an environment ends (that is when orphans
+        appear), not on every wake-up; a watched child it happens to reap keeps its status for
+        ``_exited``.
+        """
         while True:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
@@ -272,8 +277,10 @@ def main(config: dict[str, Any]) -> NoReturn:
     _context.install_logging(sys.stderr)
     keep_fds = [] if config["uid"] is None else _paths.reroute_unreachable(config["uid"], config["gid"])
     _spare.write_rehearsal_module(config["rehearsal_dir"])
+    null = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)  # the rehearsal's stand-in log file
     for _ in range(REHEARSALS):
-        _spare.rehearse(config["rehearsal_dir"])
+        _spare.rehearse(config["rehearsal_dir"], null)
+    os.close(null)
     zygote = Zygote(config["control_fd"], config, keep_fds)
     gc.collect()
     gc.freeze()

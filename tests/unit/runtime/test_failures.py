@@ -10,6 +10,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from silo.runtime import RuntimeHost
 
 from .conftest import MakeFunction, alive, spec_for, wait_gone
@@ -43,8 +45,12 @@ def test_timeout_kills_the_environment(host: RuntimeHost, make_function: MakeFun
 
 def test_timeout_during_a_busy_loop(host: RuntimeHost, make_function: MakeFunction) -> None:
     code = make_function("def handler(event, context):\n    while True:\n        pass\n")
-    result = host.invoke(spec_for(code, timeout_s=0.3), "r-spin", b"{}")
+    started = time.monotonic()
+    result = host.invoke(spec_for(code, timeout_s=0.3), "r-spin", b"{}")  # a cold start, too
+    assert time.monotonic() - started < 1.5
     assert result.error is not None and result.error["errorType"] == "Sandbox.Timedout"
+    assert result.error["errorMessage"].endswith("Task timed out after 0.30 seconds")
+    assert result.cold_start and result.duration_ms == pytest.approx(300, abs=1)
 
 
 def test_memory_limit(host: RuntimeHost, make_function: MakeFunction) -> None:
