@@ -32,8 +32,10 @@ def _number(value: Any) -> str:
 
 
 def _line(event: dict[str, Any]) -> str:
-    message = str(event.get("message", "")).rstrip("\n")
-    return f"{event.get('at')} {event.get('request_id') or '-'} {message}"
+    """One output line per line of the event (an event holds one invocation's output)."""
+    prefix = f"{event.get('at')} {event.get('request_id') or '-'}"
+    lines = str(event.get("message", "")).rstrip("\n").splitlines() or [""]
+    return "\n".join(f"{prefix} {line}" for line in lines)
 
 
 def _lines(data: Any) -> None:

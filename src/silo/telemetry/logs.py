@@ -15,7 +15,7 @@ from silo.store import Store, insert_rows
 from silo.store.schema import log_events
 from silo.telemetry.buffer import FlushThread
 
-MAX_LINE = 256 * 1024
+MAX_EVENT = 256 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,18 +38,20 @@ class Logs:
         self._flusher = FlushThread(self.flush, interval=flush_interval, name="silo-logs")
 
     def append_for(self, account: str, log_group: str, request_id: str | None, text: str) -> None:
-        """Platform-internal: the invoker appends the captured output of an invocation."""
-        lines = [line[:MAX_LINE] for line in text.splitlines() if line.strip()]
-        if not lines:
+        """Platform-internal: the invoker appends the captured output of an invocation.
+
+        One invocation is one event (its lines, START to REPORT, in one message): a row per line
+        would cost the platform more to store than the invocation itself.
+        """
+        message = text.strip()
+        if not message:
             return
+        if len(message) > MAX_EVENT:
+            message = message[:MAX_EVENT] + "\n[truncated]"
         with self._lock:
             now_us = max(time.time_ns() // 1000, self._last_us + 1)
-            self._last_us = now_us + len(lines) - 1
-            node = self._node
-            self._pending.extend(
-                (account, log_group, ((now_us + i) << 10) | node, request_id, line)
-                for i, line in enumerate(lines)
-            )
+            self._last_us = now_us
+            self._pending.append((account, log_group, (now_us << 10) | self._node, request_id, message))
         self._flusher.notify()
 
     def flush(self) -> None:
