@@ -162,6 +162,13 @@ def _registered_memory(platform: Platform, code: bytes, accounts: int, per_accou
     from silo.store.schema import functions
 
     before = _rss_mb()
+    if accounts == 0 or per_account == 0:
+        return {
+            "registered_functions": 0,
+            "rss_mb_before_registering": round(before, 1),
+            "rss_mb_after_registering": round(before, 1),
+            "resident_function_objects": len(platform.functions.targets),
+        }
     archive = check_archive(code)
     init_mgmt = platform.management(
         platform.authenticate(platform.settings.root_key_path.read_text().strip())
