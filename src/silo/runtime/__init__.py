@@ -16,13 +16,17 @@ How it fits together (each private module's docstring has the details)::
     environment (_serve)  <- INVOKE / CALL / REPLY / RESULT frames (_protocol) ->  EnvironmentProcess
                                                                                      (_process, _calls)
 
+Users: on a root host every environment runs under a user id of its own (``_uids``: allocated by the
+host, sent with the fork request, handed back once the process has exited), so environments cannot
+signal, ptrace or open the files of one another; otherwise they run as the host's user.
+
 Files and permissions: the host keeps ``work_dir/tmp/h<pid>-<nonce>/`` (0711). Each environment
-gets a TMPDIR there (0700, owned by the function user; also its HOME) and a log file (0600, not
-readable by the function user, written through inherited fds; the host reads it after a crash or a
-timeout). ``work_dir`` and every code directory must be reachable (x on each parent) by the function
-user; ``RuntimeHost`` refuses a ``work_dir`` that is not, ``prepare_code_dir`` makes a code tree
-readable. A Python installed under an unreachable directory (``/root/.pyenv``) still works: see
-``_paths``.
+gets a TMPDIR there (0700, owned by its user id; also its HOME) and a log file (0600, not readable
+by the function, written through inherited fds; the host reads it after a crash or a timeout).
+``work_dir`` and every code directory must be reachable (x on each parent, for "others": the
+function user ids own nothing) by any function user; ``RuntimeHost`` refuses a ``work_dir`` that is
+not, ``prepare_code_dir`` makes a code tree readable. A Python installed under an unreachable
+directory (``/root/.pyenv``) still works: see ``_paths``.
 
 Environments see the standard library and the code directory only (no site-packages: functions
 bundle their dependencies), plus ``silo.runtime.channel``.

@@ -2,11 +2,11 @@
 specialisation, init, then invocations until the host closes the socket.
 
 By then the spare has done everything that does not depend on the function (fds, session, TMPDIR, log
-file, fixed rlimits, umask, privilege drop, parent-death signal). What is left, before any function
-code runs: RLIMIT_AS for ``memory_mb``, a clean environment (the function's variables and the
-reserved ones, nothing of the platform's), cwd and ``sys.path[0]`` = the code directory and the
-context constants. Init then imports the handler module (timed) and reports INIT (with the init
-output, or the init error after which the environment exits).
+file, fixed rlimits, umask, then, with the request, the drop to the environment's own user id and the
+parent-death signal). What is left, before any function code runs: RLIMIT_AS for ``memory_mb``, a
+clean environment (the function's variables and the reserved ones, nothing of the platform's), cwd and
+``sys.path[0]`` = the code directory and the context constants. Init then imports the handler module
+(timed) and reports INIT (with the init output, or the init error after which the environment exits).
 """
 
 from __future__ import annotations
@@ -37,8 +37,7 @@ class Boot:
 
     zygote_pid: int
     baseline_as: int
-    uid: int | None
-    gid: int
+    drop: bool  # dedicated-user: each request names the uid/gid to become (see _uids)
     host_dir: str
     rehearsal_dir: str
     keep_fds: tuple[int, ...]  # see _paths

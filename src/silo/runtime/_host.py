@@ -8,9 +8,12 @@ sleeping exactly until the next idle deadline, or without a timeout when nothing
 platform has no wake-ups and no environment processes.
 
 Files: ``work_dir/tmp`` (0711) holds one directory per host process, ``h<pid>-<nonce>`` (0711). In it,
-each environment has a TMPDIR ``<name>/`` (0700, owned by the function user) and a log file
+each environment has a TMPDIR ``<name>/`` (0700, owned by its own user id) and a log file
 ``<name>.log`` (0600, created before the privilege drop and written through inherited fds), named by
-the spare that became it; ``zygote/`` holds the rehearsal module. The host removes an environment's
+the spare that became it; ``zygote/`` holds the rehearsal module.
+
+User ids (root hosts): ``_checkout`` allocates one per environment from the host's block (``_uids``);
+the environment hands it back from ``destroy`` once its process has exited. The host removes an environment's
 files when it discards it, and the directories of hosts that are no longer running when it starts.
 """
 
@@ -32,6 +35,7 @@ from silo.runtime._models import EnvironmentSpec, InvocationResult
 from silo.runtime._paths import make_host_dir
 from silo.runtime._pool import Pool
 from silo.runtime._process import EnvironmentProcess, EnvironmentStale
+from silo.runtime._uids import UidAllocator, UidsExhausted
 from silo.runtime.errors import RuntimeCapacityError, RuntimeStartError
 
 SPARES = 2  # processes the zygote keeps forked and half specialised (see _spare)
@@ -56,10 +60,17 @@ class RuntimeHost:
         max_environments: int = 1000,
         sandbox: str = "auto",
     ) -> None:
-        self._level, self._uid, self._gid = resolve_sandbox(sandbox)
+        self._level = resolve_sandbox(sandbox)
+        self._uids = UidAllocator() if self._level == "dedicated-user" else None
+        self._probe = None if self._uids is None else self._uids.probe  # "any environment's uid"
         self._idle_timeout = idle_timeout_s
         self._max = max_environments
-        self._host_dir = make_host_dir(Path(work_dir), self._uid, self._gid)
+        try:
+            self._host_dir = make_host_dir(Path(work_dir), self._probe, self._probe)
+        except BaseException:
+            if self._uids is not None:
+                self._uids.close()
+            raise
         _raise_nofile(2 * max_environments + 256)
         self._ids = itertools.count(1)
         self._nonce = self._host_dir.name.rsplit("-", 1)[1]
@@ -132,7 +143,8 @@ class RuntimeHost:
         return None if zygote is None or zygote.broken else zygote.pid
 
     def sandbox_level(self) -> str:
-        """The isolation actually active: "dedicated-user" or "rlimits-only" (see ``_limits``)."""
+        """The isolation actually active: "dedicated-user" (a dedicated user id per environment) or
+        "rlimits-only" (see ``_limits``)."""
         return self._level
 
     def close(self) -> None:
@@ -153,6 +165,8 @@ class RuntimeHost:
         if supervisor is not None and supervisor is not threading.current_thread():
             supervisor.join()
         shutil.rmtree(self._host_dir, ignore_errors=True)
+        if self._uids is not None:
+            self._uids.close()
 
     # -- pool ------------------------------------------------------------------------------------
 
@@ -164,14 +178,24 @@ class RuntimeHost:
             env = self._pool.take_idle(spec.key)
             if env is not None:
                 return env, False
+            uid = None
+            if self._uids is not None:
+                try:
+                    uid = self._uids.allocate()
+                except UidsExhausted as exc:
+                    raise RuntimeCapacityError(str(exc), limit=self._max) from None
             if self._pool.count() >= self._max:
                 victim = self._pool.oldest_idle()  # of another key: none of this key is idle
                 if victim is None:
+                    if uid is not None and self._uids is not None:
+                        self._uids.release(uid)
                     raise RuntimeCapacityError(
                         f"all {self._max} execution environments are busy", limit=self._max
                     )
                 self._pool.remove(victim)
-            env = EnvironmentProcess(f"{self._nonce}-{next(self._ids)}", spec, self._host_str)
+            env = EnvironmentProcess(
+                f"{self._nonce}-{next(self._ids)}", spec, self._host_str, uid, self._uid_done
+            )
             self._pool.add(env)
         if victim is not None:
             victim.destroy()
@@ -205,6 +229,21 @@ class RuntimeHost:
                     self._cond.notify_all()
                 return
         env.destroy()
+
+    def _uid_done(self, uid: int, exited: bool) -> None:
+        """(From ``EnvironmentProcess.destroy``.) Reusable once its process is gone; else retired."""
+        with self._lock:
+            if self._uids is None:
+                return
+            if exited:
+                self._uids.release(uid)
+            else:
+                self._uids.retire(uid)
+
+    def uids_in_use(self) -> set[int]:
+        """User ids held by live environments (root hosts; for tests and metrics)."""
+        with self._lock:
+            return set() if self._uids is None else self._uids.held()
 
     def _discard(self, env: EnvironmentProcess) -> None:
         with self._lock:
@@ -269,7 +308,7 @@ class RuntimeHost:
         if old is not None and not old.broken:
             return None
         try:
-            self._zygote = ZygoteProcess(self._uid, self._gid, SPARES, self._host_dir)
+            self._zygote = ZygoteProcess(self._probe, SPARES, self._host_dir)
         except Exception as exc:
             self._zygote = None
             self._zygote_error = exc

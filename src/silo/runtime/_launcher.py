@@ -41,14 +41,15 @@ class ZygoteGone(Exception):
 class ZygoteProcess:
     """A running zygote. ``fork`` is safe from many threads at once: each request is one datagram."""
 
-    def __init__(self, uid: int | None, gid: int | None, spares: int, host_dir: Path) -> None:
+    def __init__(self, probe_uid: int | None, spares: int, host_dir: Path) -> None:
+        """``probe_uid``: None keeps the host's user; else environments get their own ids (the request
+        carries them) and this one, never allocated, stands for "any of them" in the zygote's checks."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         config: dict[str, Any] = {
             "silo_dir": str(Path(__file__).resolve().parent.parent),
             "parent_pid": os.getpid(),
             "control_fd": theirs.fileno(),
-            "uid": uid,
-            "gid": gid,
+            "probe_uid": probe_uid,
             "spares": spares,
             "host_dir": str(host_dir),
             "rehearsal_dir": str(host_dir / "zygote"),

@@ -7,13 +7,17 @@ Levels, strongest first (``RuntimeHost.sandbox_level()`` reports the active one)
   the zygote inside ``bwrap --unshare-all --die-with-parent`` with a read-only root (``_launcher``
   builds the argv), and each spare would enter its own mount/pid/net namespaces in ``_spare.run_spare``
   next to the privilege drop, before it reads a request.
-- ``dedicated-user``: the host runs as root; environments run as ``silo-fn`` (or ``nobody``) with no
-  supplementary groups, ``PR_SET_NO_NEW_PRIVS`` and not dumpable; the spare drops before it takes a
-  request, after creating its TMPDIR and log file (``_spare``).
+- ``dedicated-user``: the host runs as root; every environment runs under a dedicated user id of its
+  own (gid = uid, from the host's block of ``_uids``; no passwd entry), with no supplementary groups,
+  ``PR_SET_NO_NEW_PRIVS`` and not dumpable, so no environment can signal, ptrace or open the files of
+  another. The host allocates the id and sends it with the fork request; the spare stays root until
+  it takes the request, then chowns its TMPDIR and drops (``_spare``).
 - ``rlimits-only``: the host is not root; environments run as the host's user, limited by rlimits.
 
-Limits: RLIMIT_NOFILE 1024, RLIMIT_NPROC 4096, RLIMIT_CORE 0, RLIMIT_FSIZE 512 MiB (soft = hard), and
-RLIMIT_CPU soft = CPU used so far + timeout + 1 s, reset before every invocation (``_serve``).
+Limits: RLIMIT_NOFILE 1024, RLIMIT_NPROC 64 under a dedicated user id (counted per uid, so it is the
+environment's own; 4096 at ``rlimits-only``, where it counts the host user's processes), RLIMIT_CORE 0,
+RLIMIT_FSIZE 512 MiB (soft = hard), and RLIMIT_CPU soft = CPU used so far + timeout + 1 s, reset before
+every invocation (``_serve``).
 Memory rule: ``RLIMIT_AS = zygote address space at startup + memory_mb MiB``, so a 128 MB function has
 128 MiB of address space for its own imports and data on top of the (shared, copy-on-write) runtime.
 """
@@ -23,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
-import pwd
 import random
 import resource
 import shutil
@@ -37,10 +40,10 @@ PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
 
 NOFILE = 1024
-NPROC = 4096
+NPROC = 4096  # rlimits-only: shared with the host's user
+NPROC_DEDICATED = 64  # dedicated-user: the environment's own uid
 FSIZE = 512 << 20
 SANDBOX_LEVELS = ("auto", "bubblewrap", "dedicated-user", "rlimits-only")
-DROP_USERS = ("silo-fn", "nobody")
 
 _libc: Any = None
 
@@ -105,10 +108,10 @@ def _set(which: int, soft: int) -> None:
     resource.setrlimit(which, (soft, soft))
 
 
-def apply_fixed_rlimits() -> None:
+def apply_fixed_rlimits(dedicated: bool) -> None:
     """The limits every environment gets (a spare sets them before it knows its function)."""
     _set(resource.RLIMIT_NOFILE, NOFILE)
-    _set(resource.RLIMIT_NPROC, NPROC)
+    _set(resource.RLIMIT_NPROC, NPROC_DEDICATED if dedicated else NPROC)
     _set(resource.RLIMIT_CORE, 0)
     _set(resource.RLIMIT_FSIZE, FSIZE)
 
@@ -130,16 +133,6 @@ def drop_privileges(uid: int, gid: int) -> None:
     raise PermissionError("privilege drop failed: root could be regained")
 
 
-def drop_user() -> tuple[int, int]:
-    for name in DROP_USERS:
-        try:
-            entry = pwd.getpwnam(name)
-        except KeyError:
-            continue
-        return entry.pw_uid, entry.pw_gid
-    raise LookupError("no unprivileged user to run functions as (create 'silo-fn')")
-
-
 def bubblewrap_works() -> bool:
     """Whether ``bwrap`` is installed and allowed to create namespaces here (one probe)."""
     path = shutil.which("bwrap")
@@ -154,18 +147,17 @@ def bubblewrap_works() -> bool:
     return probe.returncode == 0
 
 
-def resolve_sandbox(requested: str) -> tuple[str, int | None, int | None]:
-    """(level, uid, gid) for ``requested``; uid/gid None means "keep the host's user"."""
+def resolve_sandbox(requested: str) -> str:
+    """The level ``requested`` resolves to here ("dedicated-user" or "rlimits-only")."""
     if requested not in SANDBOX_LEVELS:
         raise ValueError(f"sandbox must be one of {', '.join(SANDBOX_LEVELS)}: {requested!r}")
     if requested == "bubblewrap":
         detail = "works here" if bubblewrap_works() else "is not usable here"
         raise ValueError(f"sandbox 'bubblewrap': bwrap {detail}, but its launcher is not implemented yet")
     if requested == "rlimits-only":
-        return "rlimits-only", None, None
+        return "rlimits-only"
     if os.geteuid() == 0:
-        uid, gid = drop_user()
-        return "dedicated-user", uid, gid
+        return "dedicated-user"
     if requested == "dedicated-user":
         raise ValueError("sandbox 'dedicated-user' needs the host to run as root")
-    return "rlimits-only", None, None
+    return "rlimits-only"

@@ -1,7 +1,10 @@
-"""Directories the function user must reach: the host's work directory, and the interpreter's own
+"""Directories the function users must reach: the host's work directory, and the interpreter's own
 files (kept importable after the privilege drop).
 
-A Python installed under a directory the function user cannot traverse (``/root/.pyenv`` is the
+Every check here is made for the host's probe id (``_uids``), which stands for any environment's
+user id: those own nothing, so only the bits for "others" count.
+
+A Python installed under a directory the function users cannot traverse (``/root/.pyenv`` is the
 usual case: ``/root`` is 0700) would leave an environment with only the modules the zygote
 preimported. The zygote therefore opens each such import directory (as the host's user, O_PATH,
 close-on-exec, at fd 100 and up) and rewrites ``sys.path`` and every package ``__path__`` to
@@ -94,8 +97,8 @@ def make_host_dir(work_dir: Path, uid: int | None, gid: int | None) -> Path:
     if uid is not None and not traversable(str(host_dir), uid, gid or 0):
         shutil.rmtree(host_dir, ignore_errors=True)
         raise ValueError(
-            f"work_dir {work_dir} must be reachable by the function user (uid {uid}): every parent "
-            "directory needs the x bit for it (0711 is enough)"
+            f"work_dir {work_dir} must be reachable by the function user (any uid, e.g. {uid}): every "
+            "parent directory needs the x bit for others (0711 is enough)"
         )
     return host_dir
 

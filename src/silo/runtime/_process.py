@@ -3,14 +3,20 @@
 Nothing the environment sends is trusted: frames are size-capped, unexpected ones kill it, and the
 pid comes from its first frame, sent before any function code runs. The process is killed through
 a pidfd (no pid-reuse race) and its session's process group (subprocesses it started).
+
+On a root host each environment has a user id of its own (``_uids``), sent with the fork request;
+``destroy`` hands it back (``release``) only once the pidfd says the process has exited, and retires
+it (``retire``) when that cannot be confirmed (no HELLO yet, or still running after a second).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import select
 import signal
 import socket
+from collections.abc import Callable
 from time import monotonic
 from typing import Any
 
@@ -21,6 +27,7 @@ from silo.runtime._models import EnvironmentSpec, InvocationResult
 
 INIT_TIMEOUT_S = 10.0  # Lambda's init phase limit; the invocation's own timeout starts after it
 HOP_SLACK_S = 0.005
+EXIT_WAIT_MS = 1000  # how long ``destroy`` waits for a killed process before retiring its uid
 
 
 class EnvironmentStale(Exception):
@@ -36,6 +43,7 @@ class _Died(Exception):
 class EnvironmentProcess:
     __slots__ = (
         "_theirs",
+        "_uid_done",
         "account_id",
         "alive",
         "env_id",
@@ -49,9 +57,20 @@ class EnvironmentProcess:
         "reader",
         "sock",
         "spec",
+        "uid",
     )
 
-    def __init__(self, env_id: str, spec: EnvironmentSpec, host_dir: str) -> None:
+    def __init__(
+        self,
+        env_id: str,
+        spec: EnvironmentSpec,
+        host_dir: str,
+        uid: int | None = None,
+        uid_done: Callable[[int, bool], None] | None = None,
+    ) -> None:
+        """``uid``: the environment's own user id (root hosts); ``uid_done(uid, exited)`` gives it back."""
+        self.uid = uid
+        self._uid_done = uid_done
         self.host_dir = host_dir
         self.env_id = env_id
         self.spec = spec
@@ -81,6 +100,8 @@ class EnvironmentProcess:
             "handler": spec.handler,
             "memory_mb": spec.memory_mb,
             "environment": dict(spec.environment),
+            "uid": self.uid,
+            "gid": self.uid,
         }, self._theirs
 
     def forked(self) -> None:
@@ -245,12 +266,10 @@ class EnvironmentProcess:
         return InvocationResult(payload, error, text, cold, init_ms, duration_ms, peak_mb, self.env_id)
 
     def kill(self) -> None:
-        """SIGKILL the environment and its process group (idempotent)."""
-        pidfd, self.pidfd = self.pidfd, None
-        if pidfd is not None:
+        """SIGKILL the environment and its process group (idempotent; ``destroy`` closes the pidfd)."""
+        if self.pidfd is not None:
             with contextlib.suppress(OSError):
-                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
-            os.close(pidfd)
+                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
         if self.pid is not None:
             with contextlib.suppress(OSError):
                 os.killpg(self.pid, signal.SIGKILL)
@@ -265,12 +284,30 @@ class EnvironmentProcess:
                 if kind == proto.HELLO:
                     self._hello(body)
         self.kill()
+        exited = self._wait_exited(self.uid is not None)
         self.sock.close()
         self._theirs.close()
+        uid, uid_done, self._uid_done = self.uid, self._uid_done, None
+        if uid is not None and uid_done is not None:
+            uid_done(uid, exited)
         log_path, self.log_path = self.log_path, None
         if log_path is not None:
             with contextlib.suppress(OSError):
                 os.unlink(log_path)
+
+    def _wait_exited(self, wait: bool) -> bool:
+        """Close the pidfd, once the (killed) process has exited if ``wait``; whether it is known gone."""
+        pidfd, self.pidfd = self.pidfd, None
+        if pidfd is None:
+            return False
+        try:
+            if not wait:
+                return False
+            poller = select.poll()
+            poller.register(pidfd, select.POLLIN)
+            return bool(poller.poll(EXIT_WAIT_MS))
+        finally:
+            os.close(pidfd)
 
     def _hello(self, body: bytes) -> int:
         self.pid = pid = int.from_bytes(body[:4], "little", signed=True)

@@ -7,21 +7,25 @@ zygote's SCHED_BATCH (so it never preempts a starting environment), it:
 
 1. closes every inherited fd but the control socket, its link to the zygote and the import dirs of
    ``_paths``; starts its own session; sets its name, no-new-privs and the parent-death signal;
-2. creates its log file (fds 1, 2 and 4) and its TMPDIR (0700, owned by the function user);
-3. rehearses the request path on dummy data (unless the pool ran dry: then it hurries);
-4. sets the rlimits that do not depend on the function and umask 077, drops to the function user
-   (root hosts), sets the parent-death signal again (a credential change clears it) and makes itself
-   non-dumpable (no other environment may ptrace it: it holds the control socket);
+2. creates its log file (fds 1, 2 and 4) and its TMPDIR (0700);
+3. rehearses the request path on dummy data, and on root hosts the privilege drop (as a no-op: it
+   stays root), unless the pool ran dry: then it hurries;
+4. sets the rlimits that do not depend on the function and umask 077 and makes itself non-dumpable
+   (it holds the control socket);
 5. goes back to SCHED_OTHER and blocks on the control socket with the other spares; the kernel hands
    each fork request to exactly one of them.
 
-The one that gets a request closes the control socket before anything else, says HELLO to the host,
-passes a copy of its socket to the zygote (for the EXIT frame) and becomes the environment
-(``_environment.run``).
+On a root host a spare is still root while it waits: every environment has a user id of its own
+(``_uids``), which only the request names. The one that gets a request closes the control socket
+before anything else, then (root hosts) gives its TMPDIR to the request's uid, drops to that uid/gid
+for good, sets the parent-death signal again (a credential change clears it) and makes itself
+non-dumpable again; it says HELLO to the host, passes a copy of its socket to the zygote (for the
+EXIT frame) and becomes the environment (``_environment.run``). No function code runs before the drop.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import marshal
 import os
@@ -61,17 +65,12 @@ def run_spare(ctrl_fd: int, link_fd: int, boot: _environment.Boot, name: str, re
         tmp_dir, log_path = paths(boot.host_dir, name)
         _redirect_output(log_path)
         os.mkdir(tmp_dir, 0o700)
-        if boot.uid is not None:
-            os.chown(tmp_dir, boot.uid, boot.gid)
         if rehearsal:
             rehearse(boot.rehearsal_dir, LOG_FD)
-        _limits.apply_fixed_rlimits()
+            if boot.drop:
+                rehearse_drop(tmp_dir)
+        _limits.apply_fixed_rlimits(boot.drop)
         os.umask(0o077)
-        if boot.uid is not None:  # every environment runs as the same user: drop before the request
-            _limits.drop_privileges(boot.uid, boot.gid)
-            _limits.prctl(_limits.PR_SET_PDEATHSIG, signal.SIGKILL)  # a credential change clears it
-            if os.getppid() != boot.zygote_pid:
-                os._exit(0)
         _limits.prctl(_limits.PR_SET_DUMPABLE, 0)
         _limits.set_batch(False)  # prepared at the zygote's SCHED_BATCH; a request is urgent again
         ctrl = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET, 0, ctrl_fd)
@@ -80,6 +79,15 @@ def run_spare(ctrl_fd: int, link_fd: int, boot: _environment.Boot, name: str, re
         ctrl.close()  # first of all: other requests (other accounts' sockets) travel on it
         if not msg or len(fds) != 1:
             os._exit(0)
+        req = marshal.loads(msg)
+        if boot.drop:  # the environment's own user id arrives with the request (see _uids)
+            uid, gid = req["uid"], req["gid"]
+            os.chown(tmp_dir, uid, gid)
+            _limits.drop_privileges(uid, gid)
+            _limits.prctl(_limits.PR_SET_PDEATHSIG, signal.SIGKILL)  # a credential change clears it
+            if os.getppid() != boot.zygote_pid:
+                os._exit(0)
+            _limits.prctl(_limits.PR_SET_DUMPABLE, 0)  # and resets this one
         if fds[0] != SOCK_FD:
             os.dup2(fds[0], SOCK_FD, inheritable=False)
             os.close(fds[0])
@@ -90,9 +98,20 @@ def run_spare(ctrl_fd: int, link_fd: int, boot: _environment.Boot, name: str, re
         link = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET, 0, link_fd)
         socket.send_fds(link, [TAKEN], [SOCK_FD])
         link.close()
-        code = _environment.run(sock, marshal.loads(msg), boot, tmp_dir, started)
+        code = _environment.run(sock, req, boot, tmp_dir, started)
     finally:
         os._exit(code)
+
+
+def rehearse_drop(tmp_dir: str) -> None:
+    """(Root spares.) Walk the drop path to root itself, which changes nothing, so its copy-on-write
+    faults (the Python side of them) are taken before a request waits; the real drop follows it."""
+    os.chown(tmp_dir, 0, 0)
+    with contextlib.suppress(PermissionError):  # "root could be regained": yes, it never left
+        _limits.drop_privileges(os.getuid(), os.getgid())
+    _limits.prctl(_limits.PR_SET_PDEATHSIG, signal.SIGKILL)
+    os.getppid()
+    _limits.prctl(_limits.PR_SET_DUMPABLE, 0)
 
 
 def _close_all_but(*keep: int) -> None:

@@ -77,8 +77,7 @@ class Zygote:
         self.boot = _environment.Boot(
             zygote_pid=self.pid,
             baseline_as=_limits.address_space_bytes(),
-            uid=config["uid"],
-            gid=config["gid"] or 0,
+            drop=config["probe_uid"] is not None,
             host_dir=config["host_dir"],
             rehearsal_dir=config["rehearsal_dir"],
             keep_fds=tuple(keep_fds),
@@ -111,7 +110,7 @@ class Zygote:
         while len(self.spares) < self.target:
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             self.seq += 1
-            # Unguessable: all environments run as one user, and host_dir (0711) only hides the list.
+            # Unguessable (host_dir, 0711, only hides the list); its owner is the environment's own uid.
             name = f"{self.pid}-{self.seq}-{os.urandom(6).hex()}"
             rehearsal = bool(self.spares)  # an empty pool means a burst: be ready sooner instead
             try:
@@ -275,7 +274,8 @@ def main(config: dict[str, Any]) -> NoReturn:
     for stream in (sys.stdout, sys.stderr):
         stream.reconfigure(line_buffering=True, errors="backslashreplace")  # type: ignore[union-attr]
     _context.install_logging(sys.stderr)
-    keep_fds = [] if config["uid"] is None else _paths.reroute_unreachable(config["uid"], config["gid"])
+    probe = config["probe_uid"]
+    keep_fds = [] if probe is None else _paths.reroute_unreachable(probe, probe)
     _spare.write_rehearsal_module(config["rehearsal_dir"])
     null = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)  # the rehearsal's stand-in log file
     for _ in range(REHEARSALS):

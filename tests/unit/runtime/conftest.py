@@ -1,7 +1,7 @@
 """Fixtures for the runtime tests: real zygotes and environments, handler code written to temp dirs.
 
 Directories live under /tmp with modes the dropped user can traverse (pytest's own tmp_path is 0700
-and owned by root, so an environment running as ``nobody`` could not reach it).
+and owned by root, so an environment running under its own user id could not reach it).
 """
 
 from __future__ import annotations

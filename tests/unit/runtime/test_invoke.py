@@ -162,7 +162,8 @@ def test_limits_are_applied(host: RuntimeHost, make_function: MakeFunction) -> N
     assert limits["Max open files"][:2] == ["1024", "1024"]
     assert limits["Max core file size"][:2] == ["0", "0"]
     assert limits["Max file size"][0] == str(512 << 20)
-    assert limits["Max processes"][0] == "4096"
+    # per uid: small when each environment has its own (root hosts), the host user's count otherwise
+    assert limits["Max processes"][0] == ("64" if os.geteuid() == 0 else "4096")
     assert int(limits["Max cpu time"][0]) <= 8  # CPU used so far + timeout + 1, rounded up
     assert int(limits["Max address space"][0]) > 128 << 20
 
