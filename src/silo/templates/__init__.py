@@ -1,0 +1,39 @@
+"""CloudFormation/SAM templates: load once, resolve for any number of (account, stack) pairs.
+
+Pure (PyYAML and the standard library, no I/O)::
+
+    template = load_template(text)                      # syntax, sections, types, references, cycles
+    resolved = resolve(template, {"Env": "prod"}, account_id="123456789012", stack_name="shop")
+    resolved.resources["Ingest"].properties["timeout"]
+
+:func:`validate` loads and resolves with placeholder values, to check a template before any account
+uses it. Every problem is a :class:`TemplateError` whose ``path`` names where it is.
+"""
+
+from silo.templates._parameters import ParameterSpec
+from silo.templates.loader import Template, load_template
+from silo.templates.model import (
+    RUNNABLE_KINDS,
+    CodeRef,
+    Output,
+    ResolvedTemplate,
+    Resource,
+    ResourceKind,
+    TemplateError,
+)
+from silo.templates.resolver import resolve, validate
+
+__all__ = [
+    "RUNNABLE_KINDS",
+    "CodeRef",
+    "Output",
+    "ParameterSpec",
+    "ResolvedTemplate",
+    "Resource",
+    "ResourceKind",
+    "Template",
+    "TemplateError",
+    "load_template",
+    "resolve",
+    "validate",
+]

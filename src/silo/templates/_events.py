@@ -1,0 +1,134 @@
+"""SAM function ``Events``: the schedule and rule resources they generate.
+
+``Schedule``/``ScheduleV2`` become a ``schedule`` resource and ``EventBridgeRule``/``CloudWatchEvent`` a
+``rule`` targeting the function; each is named ``{Function}{Event}`` and depends on the function
+(which itself depends on whatever its events reference, so the order stays right).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from silo.templates import _names
+from silo.templates._checks import (
+    boolean,
+    check_keys,
+    join,
+    json_object,
+    json_text,
+    mapping,
+    matching,
+    show,
+)
+from silo.templates._resources import TARGET_ID, TARGET_ID_TEXT, bus_name, enabled_from_state, rule_arn
+from silo.templates._scope import Scope
+from silo.templates.model import Resource, ResourceKind, TemplateError
+
+_SCHEDULE = re.compile(r"(rate|cron)\(.+\)")
+_SCHEDULE_V2 = re.compile(r"(rate|cron|at)\(.+\)")
+EVENT_TYPES = {
+    "Schedule": ("Schedule", "Input", "Enabled", "State", "Name", "Description"),
+    "ScheduleV2": ("ScheduleExpression", "Input", "State", "Name", "Description"),
+    "EventBridgeRule": ("Pattern", "EventBusName", "Input", "RuleName", "State", "Target"),
+    "CloudWatchEvent": ("Pattern", "EventBusName", "Input", "RuleName", "State", "Target"),
+}
+_LOGICAL_ID = re.compile(r"[A-Za-z0-9]+")
+
+
+def check_events(events: object, path: str) -> dict[str, Any]:
+    """Static checks on a SAM function's ``Events``: names, types and property names."""
+    found = mapping(events, path)
+    for name, event in found.items():
+        where = join(path, name)
+        if not _LOGICAL_ID.fullmatch(name):
+            raise TemplateError(where, "event names are letters and digits (they name a generated resource)")
+        check_keys(mapping(event, where), ("Type", "Properties"), where)
+        kind = event.get("Type")
+        if not isinstance(kind, str) or kind not in EVENT_TYPES:
+            raise TemplateError(
+                join(where, "Type"),
+                f"event type {show(kind)} is not supported in Silo (supported: {', '.join(EVENT_TYPES)})",
+            )
+        check_keys(
+            mapping(event.get("Properties", {}), join(where, "Properties")),
+            EVENT_TYPES[kind],
+            join(where, "Properties"),
+        )
+    return found
+
+
+def expand_events(
+    value: object, function_id: str, function_name: str, function_arn: str, scope: Scope, path: str
+) -> tuple[Resource, ...]:
+    """The resources a function's resolved ``Events`` generate, in the order they are written."""
+    generated = []
+    for event_name, event in mapping(value, path).items():
+        where = join(path, f"{event_name}.Properties")
+        props = mapping(event.get("Properties", {}), where)
+        logical_id = f"{function_id}{event_name}"
+        if event["Type"] in ("Schedule", "ScheduleV2"):
+            kind, resource_type, arn, properties = _schedule(event["Type"], logical_id, props, scope, where)
+            properties["target"] = function_name
+        else:
+            kind, resource_type, arn, properties = _rule(logical_id, props, function_arn, scope, where)
+        name = properties["name"]
+        generated.append(
+            Resource(logical_id, resource_type, kind, name, arn, properties, (function_id,), function_id)
+        )
+    return tuple(generated)
+
+
+_Parts = tuple[ResourceKind, str, str, dict[str, Any]]
+"""A generated resource's kind, type, ARN and properties."""
+
+
+def _schedule(kind: str, logical_id: str, props: dict[str, Any], scope: Scope, path: str) -> _Parts:
+    if kind == "Schedule":
+        key, pattern, what = "Schedule", _SCHEDULE, "rate(...) or cron(...)"
+    else:
+        key, pattern, what = "ScheduleExpression", _SCHEDULE_V2, "rate(...), cron(...) or at(...)"
+    expression = matching(props.get(key), pattern, what, join(path, key))
+    name = _names.physical_name(props, "Name", scope.stack, logical_id, _names.RULE_NAME, path)
+    if "Enabled" in props and "State" in props:
+        raise TemplateError(path, "give Enabled or State, not both")
+    if "Enabled" in props:
+        enabled = boolean(props["Enabled"], join(path, "Enabled"))
+    else:
+        enabled = enabled_from_state(props, path)
+    if kind == "Schedule":
+        resource_type, arn = "AWS::Events::Rule", rule_arn(scope, "default", name)
+    else:
+        resource_type = "AWS::Scheduler::Schedule"
+        arn = _names.arn("scheduler", scope.region, scope.account, f"schedule/default/{name}")
+    properties = {
+        "name": name,
+        "expression": expression,
+        "input": json_text(props["Input"], join(path, "Input")) if "Input" in props else None,
+        "enabled": enabled,
+    }
+    return "schedule", resource_type, arn, properties
+
+
+def _rule(logical_id: str, props: dict[str, Any], function_arn: str, scope: Scope, path: str) -> _Parts:
+    if "Pattern" not in props:
+        raise TemplateError(join(path, "Pattern"), "required")
+    name = _names.physical_name(props, "RuleName", scope.stack, logical_id, _names.RULE_NAME, path)
+    bus = bus_name(props.get("EventBusName", "default"), scope, join(path, "EventBusName"))
+    target_props = mapping(props.get("Target", {}), join(path, "Target"))
+    check_keys(target_props, ("Id",), join(path, "Target"))
+    target_id = f"{logical_id}LambdaTarget"
+    if "Id" in target_props:
+        target_id = matching(target_props["Id"], TARGET_ID, TARGET_ID_TEXT, join(path, "Target.Id"))
+    target = {"id": target_id, "arn": function_arn}
+    if "Input" in props:
+        target["input"] = json_text(props["Input"], join(path, "Input"))
+    properties = {
+        "name": name,
+        "event_bus": bus,
+        "pattern": json_object(props["Pattern"], join(path, "Pattern")),
+        "schedule": None,
+        "enabled": enabled_from_state(props, path),
+        "targets": [target],
+    }
+    return "rule", "AWS::Events::Rule", rule_arn(scope, bus, name), properties

@@ -1,0 +1,94 @@
+"""What a template resolves to: plain data the stacks and fleet services act on.
+
+A resolved template holds no intrinsic functions: every ``!Ref``, ``!GetAtt``, ``!Sub`` ... has been
+evaluated for one (account, stack, parameter values). Physical names and ARNs are deterministic, so
+resolution needs no deployed state and two resolutions of the same input are equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from silo.errors import ValidationError
+
+ResourceKind = Literal["function", "state_machine", "rule", "schedule", "event_bus", "table"]
+RUNNABLE_KINDS: frozenset[str] = frozenset({"function"})
+"""Kinds the platform can create today; the others are kept in the model and reported as not runnable."""
+
+
+class TemplateError(ValidationError):
+    """A template that does not load or resolve. ``path`` names where, e.g.
+    ``Resources.Ingest.Properties.Timeout``; the message starts with it."""
+
+    code = "InvalidTemplate"
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}" if path else problem, path=path)
+        self.path = path
+        self.problem = problem
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRef:
+    """Where a function's code comes from, as the template says it.
+
+    ``path``: a directory or .zip relative to the template's directory (SAM ``CodeUri``);
+    ``inline``: source text of the handler module (SAM ``InlineCode``, ``Code.ZipFile``);
+    ``artifact``: an already uploaded content-addressed artifact (``CodeUri: sha256:<hex>``).
+    """
+
+    kind: Literal["path", "inline", "artifact"]
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """One resolved resource.
+
+    ``properties`` is normalised per kind (keys below) and fully resolved:
+
+    - function: ``name``, ``handler``, ``runtime``, ``memory_size``, ``timeout``, ``environment``
+      (dict[str, str]), ``description``, ``reserved_concurrency`` (int | None), ``tags``, ``code`` (CodeRef),
+      ``max_retry_attempts`` / ``max_event_age`` / ``on_failure`` (from SAM ``EventInvokeConfig``;
+      None when not given);
+    - schedule: ``name``, ``expression``, ``input`` (JSON text | None), ``enabled``, ``target`` (function
+      name);
+    - rule: ``name``, ``event_bus``, ``pattern`` (dict | None), ``schedule`` (str | None), ``enabled``,
+      ``targets`` (list of {"id", "arn", "input"?});
+    - event_bus: ``name``; state_machine: ``name``, ``definition`` (dict), ``type``;
+      table: ``name``, ``key_schema``, ``attributes``, ``billing_mode``, ... (as written, resolved).
+    """
+
+    logical_id: str
+    type: str
+    kind: ResourceKind
+    physical_name: str
+    arn: str
+    properties: dict[str, Any]
+    depends_on: tuple[str, ...] = ()
+    generated_by: str | None = None
+    """For resources SAM generates (a function's ``Events``), the logical id of the function."""
+
+    @property
+    def runnable(self) -> bool:
+        return self.kind in RUNNABLE_KINDS
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    name: str
+    value: Any
+    description: str = ""
+    export_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedTemplate:
+    """Resources in dependency order (a resource comes after everything it references)."""
+
+    resources: dict[str, Resource]
+    outputs: dict[str, Output]
+    parameters: dict[str, Any]
+    description: str = ""
+    not_runnable: tuple[str, ...] = field(default=())

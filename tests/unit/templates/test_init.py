@@ -1,0 +1,75 @@
+"""Tests for the package surface and validate()."""
+
+from __future__ import annotations
+
+import pytest
+
+import silo.templates
+from silo.errors import ValidationError
+from silo.templates import TemplateError, load_template, validate
+
+
+def test_public_surface() -> None:
+    assert set(silo.templates.__all__) == {
+        "RUNNABLE_KINDS",
+        "CodeRef",
+        "Output",
+        "ParameterSpec",
+        "ResolvedTemplate",
+        "Resource",
+        "ResourceKind",
+        "Template",
+        "TemplateError",
+        "load_template",
+        "resolve",
+        "validate",
+    }
+    assert issubclass(TemplateError, ValidationError)
+
+
+_PARAMETERS = """
+Parameters:
+  Name: {Type: String, AllowedPattern: "[a-z]+", MinLength: 5}
+  Env: {Type: String, AllowedValues: [staging, prod]}
+  Size: {Type: Number, MinValue: 5, MaxValue: 10}
+  Zones: {Type: CommaDelimitedList}
+  Pin: {Type: String, AllowedPattern: "[0-9]+", MinLength: 4, MaxLength: 4}
+  Given: {Type: String, Default: kept}
+Resources:
+  Bus: {Type: AWS::Events::EventBus, Properties: {Name: !Sub "${Name}-${Env}"}}
+"""
+
+
+def test_validate_fills_required_parameters_with_placeholders() -> None:
+    resolved = validate(_PARAMETERS)
+    assert resolved.parameters == {
+        "Name": "placeholder",
+        "Env": "staging",
+        "Size": "5",
+        "Zones": ["placeholder"],
+        "Pin": "0000",
+        "Given": "kept",
+    }
+    assert resolved.resources["Bus"].arn == "arn:silo:events:local:000000000000:event-bus/placeholder-staging"
+
+
+def test_validate_keeps_given_values_and_checks_them() -> None:
+    assert validate(_PARAMETERS, {"Env": "prod"}).parameters["Env"] == "prod"
+    with pytest.raises(TemplateError, match=r"^Parameters\.Env: 'dev' is not one of AllowedValues"):
+        validate(_PARAMETERS, {"Env": "dev"})
+
+
+def test_validate_reports_a_parameter_no_placeholder_satisfies() -> None:
+    text = _PARAMETERS.replace('"[0-9]+", MinLength: 4, MaxLength: 4', '"[0-9]{4}-[0-9]{2}"')
+    with pytest.raises(TemplateError, match=r"^Parameters\.Pin: required: no value given and no Default$"):
+        validate(text)
+
+
+def test_validate_takes_a_loaded_template_and_reports_its_errors() -> None:
+    template = load_template(_PARAMETERS)
+    assert validate(template) == validate(_PARAMETERS)
+    with pytest.raises(TemplateError, match=r"^Resources\.Bus\.Properties\.Name\.Fn::Sub: unresolved ref"):
+        validate(_PARAMETERS.replace("${Name}", "${Nme}"))
+    syntax = r"^stack\.yaml: YAML syntax error at line 1, column 5: mapping values are not allowed"
+    with pytest.raises(TemplateError, match=syntax):
+        validate("a: b: c\n", source="stack.yaml")
