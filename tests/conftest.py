@@ -24,7 +24,7 @@ from silo.settings import Settings
 
 PG_URL = os.environ.get("SILO_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 RUN_ID = secrets.token_hex(3)
-pytest_plugins = ["tests.helpers.functions"]
+pytest_plugins = ["tests.helpers.functions", "tests.helpers.stacks"]
 _pg_state: dict[str, str | None] = {}
 
 

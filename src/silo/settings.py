@@ -37,6 +37,11 @@ class Settings:
         async_retry_base_s: ``SILO_ASYNC_RETRY_BASE_SECONDS``, the first retry delay of a failed
             ``Event`` invocation (the second waits twice as long), as Lambda's 1 and 2 minutes.
         async_workers: ``SILO_ASYNC_WORKERS``, threads running queued ``Event`` invocations.
+        fleet_lease_s: ``SILO_FLEET_LEASE_SECONDS``, how long a node holds a fleet operation without
+            renewing it before another node (or a restarted one) takes it over.
+        fleet_fault_transient_rate, fleet_fault_permanent_rate: ``SILO_FLEET_FAULT_TRANSIENT_RATE``,
+            ``SILO_FLEET_FAULT_PERMANENT_RATE``: fault injection for tests and benchmarks, the fraction
+            of stack-instance deploys that fail transiently (per attempt) or permanently. Default 0.
     """
 
     home: Path = field(default_factory=lambda: Path(".silo"))
@@ -53,6 +58,9 @@ class Settings:
     max_environments: int = 1000
     async_retry_base_s: float = 60.0
     async_workers: int = 8
+    fleet_lease_s: float = 15.0
+    fleet_fault_transient_rate: float = 0.0
+    fleet_fault_permanent_rate: float = 0.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -73,6 +81,9 @@ class Settings:
             max_environments=_int(env, "SILO_MAX_ENVIRONMENTS", 1000),
             async_retry_base_s=_float(env, "SILO_ASYNC_RETRY_BASE_SECONDS", 60.0),
             async_workers=_int(env, "SILO_ASYNC_WORKERS", 8),
+            fleet_lease_s=_float(env, "SILO_FLEET_LEASE_SECONDS", 15.0),
+            fleet_fault_transient_rate=_rate(env, "SILO_FLEET_FAULT_TRANSIENT_RATE"),
+            fleet_fault_permanent_rate=_rate(env, "SILO_FLEET_FAULT_PERMANENT_RATE"),
         )
 
     @property
@@ -108,3 +119,10 @@ def _float(env: dict[str, str], name: str, default: float) -> float:
         return float(raw)
     except ValueError:
         raise ValidationError(f"{name} must be a number, got {raw!r}") from None
+
+
+def _rate(env: dict[str, str], name: str) -> float:
+    value = _float(env, name, 0.0)
+    if not 0.0 <= value <= 1.0:
+        raise ValidationError(f"{name} must be a fraction from 0 to 1, got {value}")
+    return value

@@ -22,7 +22,13 @@ from silo.accounts.ous import OrganizationalUnits
 from silo.errors import Conflict, NotFound, ValidationError
 from silo.store import Store, insert_rows, utcnow
 from silo.store.pages import Page, check_limit, decode_token, encode_token
-from silo.store.schema import account_owned_tables, account_tags, accounts, fleet_meta
+from silo.store.schema import (
+    account_owned_tables,
+    account_tags,
+    accounts,
+    fleet_meta,
+    fleet_stack_instances,
+)
 
 DEFAULT_CONCURRENCY_LIMIT = 100
 MAX_BATCH = 10_000
@@ -140,6 +146,17 @@ class AccountRegistry:
             raise NotFound(f"no account {account}", account_id=account)
         return _account(row, {}), [p for p in row._mapping["ou_path"].split("/") if p]
 
+    def ou_paths(self, ids: Sequence[str]) -> dict[str, tuple[Account, list[str]]]:
+        """``ou_path`` for many accounts in one query; unknown ids are left out."""
+        with self._store.read() as conn:
+            rows = conn.execute(
+                sa.select(accounts).where(accounts.c.account_id.in_(list(ids))).execution_options(**_X)
+            ).all()
+        return {
+            r._mapping["account_id"]: (_account(r, {}), [p for p in r._mapping["ou_path"].split("/") if p])
+            for r in rows
+        }
+
     def find(
         self,
         *,
@@ -250,6 +267,11 @@ class AccountRegistry:
             for table in account_owned_tables():
                 for chunk in _chunks(due, 500):
                     conn.execute(sa.delete(table).where(table.c.account_id.in_(chunk)))
+            # A purged account is no longer an instance of any stack set (operation history stays).
+            for chunk in _chunks(due, 500):
+                conn.execute(
+                    sa.delete(fleet_stack_instances).where(fleet_stack_instances.c.account_id.in_(chunk))
+                )
         return due
 
     def next_purge_at(self) -> datetime | None:

@@ -59,3 +59,28 @@ def bench_runtime(
         functions_per_account=functions_per_account,
     )
     _report(as_json, result, "bench runtime")
+
+
+@app.command("fleet")
+def bench_fleet(
+    accounts: Annotated[int, typer.Option(min=1, max=100_000, help="Accounts in the rollout.")] = 1000,
+    functions_per_stack: Annotated[int, typer.Option(min=1, max=200, help="Functions in the service.")] = 15,
+    transient_fault_rate: Annotated[
+        float, typer.Option(min=0.0, max=0.9, help="Fraction of instance deploys failing transiently.")
+    ] = 0.0,
+    database_url: Annotated[
+        str | None, typer.Option(help="Run against this PostgreSQL instead of embedded SQLite.")
+    ] = None,
+    as_json: JsonOutput = False,
+) -> None:
+    """Deploy a stack set to ACCOUNTS accounts, then roll out an update; times both against the
+    raw executemany floor of the same rows."""
+    from silo.bench import fleet
+
+    result = fleet.run(
+        accounts,
+        functions_per_stack,
+        transient_fault_rate=transient_fault_rate,
+        database_url=database_url,
+    )
+    _report(as_json, result, "bench fleet")

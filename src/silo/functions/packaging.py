@@ -95,3 +95,15 @@ def _check_member(entry: zipfile.ZipInfo) -> None:
     mode = entry.external_attr >> 16
     if stat.S_ISLNK(mode):
         raise ValidationError(f"code: symbolic link {entry.filename!r} in the zip", field="code")
+
+
+def zip_sources(files: dict[str, str]) -> bytes:
+    """Zip in-memory source files reproducibly (inline code in a template becomes ``index.py``)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
+            info.external_attr = (stat.S_IFREG | 0o644) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, files[name].encode())
+    return buffer.getvalue()

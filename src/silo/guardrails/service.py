@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -162,6 +162,44 @@ class Guardrails:
             )
             for r in rows
         ]
+
+    def effective_many(self, targets: Mapping[str, Sequence[str]]) -> dict[str, list[AttachedPolicy]]:
+        """``effective`` for many accounts at once (key -> its target path), in one query."""
+        union = sorted({t for path in targets.values() for t in path})
+        if not union:
+            return {key: [] for key in targets}
+        with self._store.read() as conn:
+            rows = conn.execute(
+                sa.select(
+                    fleet_guardrail_attachments.c.target_id,
+                    fleet_guardrail_attachments.c.attached_at,
+                    fleet_guardrails.c.policy_id,
+                    fleet_guardrails.c.name,
+                    fleet_guardrails.c.document,
+                    fleet_guardrails.c.updated_at,
+                )
+                .join(
+                    fleet_guardrails, fleet_guardrails.c.policy_id == fleet_guardrail_attachments.c.policy_id
+                )
+                .where(fleet_guardrail_attachments.c.target_id.in_(union))
+            ).all()
+        by_target: dict[str, list[Any]] = {}
+        for r in rows:
+            by_target.setdefault(r.target_id, []).append(r)
+        found: dict[str, list[AttachedPolicy]] = {}
+        for key, path in targets.items():
+            mine = [
+                r
+                for target in path
+                for r in sorted(by_target.get(target, []), key=lambda r: (r.attached_at, r.policy_id))
+            ]
+            found[key] = [
+                AttachedPolicy(
+                    r.policy_id, r.name, r.target_id, self._policy(r.policy_id, r.updated_at, r.document)
+                )
+                for r in mine
+            ]
+        return found
 
     def _policy(self, policy_id: str, version: datetime, document: object) -> Policy:
         # Parsed documents are cached per (id, updated_at): compiling on every request would cost more

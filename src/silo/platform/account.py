@@ -11,6 +11,7 @@ from silo.errors import AccessDenied, AccountNotActive
 from silo.functions import Functions
 from silo.guardrails import AttachedPolicy, check
 from silo.platform.services import Services
+from silo.stacks import Stacks
 from silo.store.pages import Page
 
 
@@ -29,6 +30,7 @@ class AccountHandle:
         self._dlq = services.dlq
         self.keys = AccountKeys(self, services.keys)
         self.functions = Functions(self, services.functions)
+        self.stacks = Stacks(self, services.stacks)
 
     @property
     def account_id(self) -> str:

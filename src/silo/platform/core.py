@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import tempfile
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -25,6 +28,7 @@ from silo.audit import AuditLog
 from silo.credentials import AccessKeys, IssuedKey
 from silo.dlq import DeadLetterQueue
 from silo.errors import AccessDenied, AccountNotActive
+from silo.fleet import FaultInjector, Fleet, FleetWorker, OperationRunner
 from silo.functions import (
     ArtifactStore,
     AsyncPolicy,
@@ -37,11 +41,13 @@ from silo.functions import (
 from silo.guardrails import Guardrails
 from silo.platform.account import AccountHandle
 from silo.platform.authz import AuthorizationFacts
+from silo.platform.fleet_gate import FleetGate
 from silo.platform.housekeeping import Housekeeper
 from silo.platform.management import ManagementHandle
 from silo.platform.services import Services
 from silo.runtime import RuntimeHost
 from silo.settings import Settings
+from silo.stacks import StacksEngine
 from silo.store import Store, utcnow
 from silo.store.schema import accounts, fleet_meta
 from silo.telemetry import Logs, Metrics
@@ -90,6 +96,17 @@ class Platform:
             async_policy=AsyncPolicy(retry_base=timedelta(seconds=settings.async_retry_base_s)),
             async_workers=settings.async_workers,
         )
+        facts = AuthorizationFacts(self.registry, self.guardrails)
+        self.stacks = StacksEngine(store, artifacts, self._functions_changed)
+        runner = OperationRunner(
+            store,
+            self.stacks,
+            FleetGate(facts),
+            owner=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
+            lease=timedelta(seconds=settings.fleet_lease_s),
+            faults=FaultInjector(settings.fleet_fault_transient_rate, settings.fleet_fault_permanent_rate),
+        )
+        self.fleet_worker = FleetWorker(store, runner, lease_seconds=settings.fleet_lease_s)
         self.services = Services(
             store=store,
             registry=self.registry,
@@ -97,10 +114,12 @@ class Platform:
             keys=self.keys,
             guardrails=self.guardrails,
             audit=self.audit,
-            facts=AuthorizationFacts(self.registry, self.guardrails),
+            facts=facts,
             functions=self.functions,
             dlq=self.dlq,
             housekeeper=Housekeeper(self._purge_expired, self.registry.next_purge_at),
+            stacks=self.stacks,
+            fleet=Fleet(store, self.stacks, self.fleet_worker, self._management_account_or_none),
         )
         self.functions.bind_delivery(self._delivery_scope)
 
@@ -118,11 +137,13 @@ class Platform:
         _protect_database(settings)
         platform = cls(settings, store)
         platform.functions.resume()
+        platform.fleet_worker.resume()
         if platform.registry.next_purge_at() is not None:
             platform.services.housekeeper.poke()
         return platform
 
     def close(self) -> None:
+        self.fleet_worker.stop()
         self.services.housekeeper.stop()
         self.functions.close()
         self.store.dispose()
@@ -200,6 +221,16 @@ class Platform:
         """Queued work acts inside the account it was accepted for, as the platform's delivery principal."""
         principal = Principal("silo:delivery", AccountId(account), KeyKind.DELIVERY)
         return AccountHandle(mint_context(AccountId(account), principal), self.services).functions
+
+    def _functions_changed(self, account: str, names: Iterable[str]) -> None:
+        """A stack deploy changed these functions: drop cached targets now rather than after the TTL."""
+        if len(self.functions.targets):
+            for name in names:
+                self.functions.targets.invalidate(account, name)
+
+    def _management_account_or_none(self) -> str | None:
+        with self.store.read() as conn:
+            return self._management_account_id(conn)
 
     @staticmethod
     def _management_account_id(conn: sa.Connection) -> AccountId | None:

@@ -53,6 +53,7 @@ class ManagementHandle:
         self._audit = services.audit
         self._facts = services.facts
         self._dlq = services.dlq
+        self.fleet = services.fleet
 
     # --- accounts -------------------------------------------------------------------------------
     def create_accounts(self, specs: Sequence[AccountSpec]) -> list[Account]:
@@ -62,6 +63,7 @@ class ManagementHandle:
                 self._record(conn, "accounts:Create", account.account_id, details={"name": account.name})
             if len(made) > 100:
                 self._record(conn, "accounts:CreateBatch", None, details={"count": len(made)})
+        self.fleet.accounts_placed([a.account_id for a in made])
         return made
 
     def create_account(self, spec: AccountSpec) -> Account:
@@ -105,6 +107,7 @@ class ManagementHandle:
         self._facts.invalidate(moved.account_id)
         with self._store.write() as conn:
             self._record(conn, "accounts:Move", moved.account_id, details={"ou_id": ou_id})
+        self.fleet.accounts_placed([moved.account_id])
         return moved
 
     def tag_account(self, account: str, tags: Mapping[str, str], remove: Sequence[str] = ()) -> Account:

@@ -8,10 +8,12 @@ from silo.accounts import AccountRegistry, OrganizationalUnits
 from silo.audit import AuditLog
 from silo.credentials import AccessKeys
 from silo.dlq import DeadLetterQueue
+from silo.fleet import Fleet
 from silo.functions import FunctionsEngine
 from silo.guardrails import Guardrails
 from silo.platform.authz import AuthorizationFacts
 from silo.platform.housekeeping import Housekeeper
+from silo.stacks import StacksEngine
 from silo.store import Store
 
 
@@ -27,3 +29,5 @@ class Services:
     functions: FunctionsEngine
     dlq: DeadLetterQueue
     housekeeper: Housekeeper
+    stacks: StacksEngine
+    fleet: Fleet

@@ -44,3 +44,62 @@ def _copy(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]
                 [proc(row[c]) if proc else row[c] for c, proc in zip(columns, processors, strict=True)]
             )
     return len(rows)
+
+
+class EncodedJSON(str):
+    """JSON text serialised already (e.g. for a digest): ``execute_many`` writes it as it is."""
+
+    __slots__ = ()
+
+
+def execute_many(conn: sa.Connection, statement: sa.Executable, rows: Sequence[Mapping[str, Any]]) -> int:
+    """``executemany`` of an UPDATE/DELETE with named bind parameters, on the raw driver cursor.
+
+    SQLAlchemy's executemany costs ~50 us per row in parameter processing; this compiles the statement
+    once per dialect, applies each parameter's type processor, and hands the driver plain tuples (or
+    dicts). Runs in the caller's transaction, so it commits or rolls back with the rest.
+    """
+    if not rows:
+        return 0
+    sql, names, processors = _compiled(statement, conn.dialect)
+    params: list[Any]
+    if names is None:  # named paramstyle: the driver takes dicts
+        params = [{n: _bind(p, row[n]) for n, p in processors} for row in rows]
+    else:
+        by_name = dict(processors)
+        order = [(n, by_name[n]) for n in names]
+        params = [tuple(_bind(p, row[n]) for n, p in order) for row in rows]
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    try:
+        cursor.executemany(sql, params)
+    finally:
+        cursor.close()
+    return len(rows)
+
+
+_COMPILED: dict[
+    tuple[int, str], tuple[str, list[str] | None, list[tuple[str, Callable[[Any], Any] | None]]]
+] = {}
+
+
+def _compiled(
+    statement: sa.Executable, dialect: sa.Dialect
+) -> tuple[str, list[str] | None, list[tuple[str, Callable[[Any], Any] | None]]]:
+    key = (id(statement), dialect.name)
+    hit = _COMPILED.get(key)
+    if hit is not None:
+        return hit
+    compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+    processors = [(name, bind.type._cached_bind_processor(dialect)) for name, bind in compiled.binds.items()]
+    names = list(compiled.positiontup) if compiled.positional else None
+    made = (str(compiled), names, processors)
+    _COMPILED[key] = made
+    return made
+
+
+def _bind(processor: Callable[[Any], Any] | None, value: Any) -> Any:
+    if processor is None or type(value) is EncodedJSON:
+        return value
+    return processor(value)

@@ -248,6 +248,167 @@ log_events = sa.Table(
 )
 
 
+# --- stacks and fleet rollout (migration 0003) ----------------------------------------------------
+
+fleet_templates = sa.Table(
+    "fleet_templates",
+    metadata,
+    # Content-addressed template bodies: a stack set's template is stored once for 10,000 stacks.
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+stacks = sa.Table(
+    "stacks",
+    metadata,
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("stack_id", sa.String(256), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("status_reason", sa.Text, nullable=False),
+    sa.Column("template_sha256", sa.String(64), nullable=False),
+    sa.Column("parameters", sa.JSON, nullable=False),
+    sa.Column("code", sa.JSON, nullable=False),
+    sa.Column("outputs", sa.JSON, nullable=False),
+    sa.Column("description", sa.String(1024), nullable=False),
+    # Set when a stack set manages the stack: account-plane writes to it are refused.
+    sa.Column("stack_set", sa.String(128), nullable=True),
+    sa.Column("operation_id", sa.String(36), nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+stack_resources = sa.Table(
+    "stack_resources",
+    metadata,
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("stack_name", sa.String(128), primary_key=True),
+    sa.Column("logical_id", sa.String(255), primary_key=True),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("physical_name", sa.String(256), nullable=False),
+    sa.Column("arn", sa.String(512), nullable=False),
+    sa.Column("properties", sa.JSON, nullable=False),
+    sa.Column("properties_sha256", sa.String(64), nullable=False),
+    # The function revision the stack wrote: a different revision on the function means drift.
+    sa.Column("revision", sa.String(32), nullable=True),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    # One owner per physical resource: two stacks can never manage the same function.
+    sa.UniqueConstraint("account_id", "kind", "physical_name"),
+)
+
+stack_events = sa.Table(
+    "stack_events",
+    metadata,
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("stack_name", sa.String(128), primary_key=True),
+    sa.Column("event_id", sa.String(40), primary_key=True),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("logical_id", sa.String(255), nullable=False),
+    sa.Column("resource_type", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+)
+
+stack_change_sets = sa.Table(
+    "stack_change_sets",
+    metadata,
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("stack_name", sa.String(128), primary_key=True),
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("template_sha256", sa.String(64), nullable=False),
+    sa.Column("parameters", sa.JSON, nullable=False),
+    sa.Column("code", sa.JSON, nullable=False),
+    sa.Column("base_updated_at", UtcDateTime, nullable=True),
+    sa.Column("changes", sa.JSON, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("executed_at", UtcDateTime, nullable=True),
+)
+
+fleet_stack_sets = sa.Table(
+    "fleet_stack_sets",
+    metadata,
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("description", sa.String(1024), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("template_sha256", sa.String(64), nullable=False),
+    sa.Column("parameters", sa.JSON, nullable=False),
+    sa.Column("code", sa.JSON, nullable=False),
+    # {"enabled": bool, "retain_stacks_on_removal": bool, "ous": [ou_id, ...]}
+    sa.Column("auto_deployment", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+fleet_stack_instances = sa.Table(
+    "fleet_stack_instances",
+    metadata,
+    sa.Column("stack_set", sa.String(128), primary_key=True),
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("overrides", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("status_reason", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("operation_id", sa.String(36), nullable=True),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Index(None, "account_id"),
+)
+
+fleet_operations = sa.Table(
+    "fleet_operations",
+    metadata,
+    sa.Column("operation_id", sa.String(36), primary_key=True),
+    sa.Column("stack_set", sa.String(128), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("status_reason", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    # What to deploy (template sha256, parameters, code map): the stack set may move on meanwhile.
+    sa.Column("spec", sa.JSON, nullable=False),
+    # {"preferences": {...}, "waves": [{"name", "soak_seconds", "halt_on_failure"}, ...]}
+    sa.Column("preferences", sa.JSON, nullable=False),
+    sa.Column("waves", sa.Integer, nullable=False),
+    sa.Column("current_wave", sa.Integer, nullable=False),
+    sa.Column("wave_done_at", UtcDateTime, nullable=True),
+    sa.Column("owner", sa.String(64), nullable=True),
+    sa.Column("lease_until", UtcDateTime, nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("started_at", UtcDateTime, nullable=True),
+    sa.Column("ended_at", UtcDateTime, nullable=True),
+    sa.Index(None, "status", "created_at"),
+    sa.Index(None, "stack_set", "created_at"),
+)
+
+fleet_operation_targets = sa.Table(
+    "fleet_operation_targets",
+    metadata,
+    sa.Column("operation_id", sa.String(36), primary_key=True),
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("wave", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UtcDateTime, nullable=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Index(None, "operation_id", "wave", "status"),
+)
+
+fleet_management_events = sa.Table(
+    "fleet_management_events",
+    metadata,
+    # The management event bus's log until the events service delivers it (issue 5).
+    sa.Column("event_id", sa.String(40), primary_key=True),
+    sa.Column("at", UtcDateTime, nullable=False, index=True),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("detail_type", sa.String(128), nullable=False),
+    sa.Column("detail", sa.JSON, nullable=False),
+)
+
+
 def account_owned_tables() -> list[sa.Table]:
     """Tables whose rows belong to one account (``account_id`` leads the primary key)."""
     return [

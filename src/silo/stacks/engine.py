@@ -1,0 +1,78 @@
+"""``StacksEngine``: the platform-wide parts of stacks, shared by every account and the fleet.
+
+It owns the content-addressed template bodies (a stack set's template is stored once, parsed once
+per process) and the code archives that come with templates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from silo.errors import NotFound
+from silo.functions import ArtifactStore
+from silo.functions.packaging import CodeArchive
+from silo.store import Store, utcnow
+from silo.store.schema import fleet_templates
+from silo.templates import Template, load_template
+
+MAX_PARSED_TEMPLATES = 64
+
+FunctionsChanged = Callable[[str, Iterable[str]], None]
+"""Told (account, function names) after a commit that changed those functions."""
+
+
+class StacksEngine:
+    def __init__(self, store: Store, artifacts: ArtifactStore, functions_changed: FunctionsChanged) -> None:
+        self.store = store
+        self.artifacts = artifacts
+        self.functions_changed = functions_changed
+        self._lock = threading.Lock()
+        self._parsed: OrderedDict[str, Template] = OrderedDict()
+
+    def put_template(self, conn: sa.Connection, body: str) -> str:
+        """Store a template body (once per distinct text); returns its sha256."""
+        sha = hashlib.sha256(body.encode()).hexdigest()
+        insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        conn.execute(
+            insert(fleet_templates)
+            .values(sha256=sha, body=body, created_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["sha256"])
+        )
+        return sha
+
+    def put_code(self, conn: sa.Connection, archives: Mapping[str, CodeArchive]) -> None:
+        stored: set[str] = set()
+        for archive in archives.values():
+            if archive.sha256 not in stored:
+                self.artifacts.put(conn, archive)
+                stored.add(archive.sha256)
+
+    def template(self, conn: sa.Connection, sha: str) -> Template:
+        """The parsed template stored under ``sha`` (cached: templates never change)."""
+        with self._lock:
+            hit = self._parsed.get(sha)
+            if hit is not None:
+                self._parsed.move_to_end(sha)
+                return hit
+        body = conn.execute(sa.select(fleet_templates.c.body).where(fleet_templates.c.sha256 == sha)).scalar()
+        if body is None:
+            raise NotFound(f"template {sha} is not stored")
+        parsed = load_template(body)
+        with self._lock:
+            self._parsed[sha] = parsed
+            while len(self._parsed) > MAX_PARSED_TEMPLATES:
+                self._parsed.popitem(last=False)
+        return parsed
+
+    def template_body(self, conn: sa.Connection, sha: str) -> str:
+        body = conn.execute(sa.select(fleet_templates.c.body).where(fleet_templates.c.sha256 == sha)).scalar()
+        if body is None:
+            raise NotFound(f"template {sha} is not stored")
+        return str(body)

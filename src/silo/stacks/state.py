@@ -1,0 +1,117 @@
+"""What a batch of stacks looks like now: one query per table for the whole batch."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from silo.stacks.planning import Recorded
+from silo.store.schema import functions, stack_resources, stacks
+
+_EVENT_SEQUENCE = itertools.count()
+_NODE = os.urandom(2).hex()
+
+
+def event_id() -> str:
+    """Sortable by time within a stack, unique across nodes."""
+    return f"{time.time_ns():019d}{next(_EVENT_SEQUENCE) % 100000:05d}{_NODE}"
+
+
+@dataclass(slots=True)
+class StackState:
+    """One account's stack as stored: the row (None if there is no stack yet) and its resources."""
+
+    row: dict[str, Any] | None = None
+    resources: dict[str, Recorded] = field(default_factory=dict)
+
+
+def load_states(
+    conn: sa.Connection, stack_name: str, accounts: Sequence[str], *, with_properties: bool
+) -> dict[str, StackState]:
+    """``account -> StackState`` for one stack name in many accounts.
+
+    Without ``with_properties`` the recorded properties are left empty (digests are enough to plan;
+    the property-level detail is only for previews).
+    """
+    states: dict[str, StackState] = {account: StackState() for account in accounts}
+    for row in conn.execute(
+        sa.select(stacks).where(stacks.c.account_id.in_(accounts), stacks.c.name == stack_name)
+    ).mappings():
+        states[row["account_id"]].row = dict(row)
+    columns = [
+        stack_resources.c.account_id,
+        stack_resources.c.logical_id,
+        stack_resources.c.type,
+        stack_resources.c.kind,
+        stack_resources.c.physical_name,
+        stack_resources.c.properties_sha256,
+        stack_resources.c.revision,
+    ]
+    if with_properties:
+        columns.append(stack_resources.c.properties)
+    query = (
+        sa.select(*columns)
+        .where(stack_resources.c.account_id.in_(accounts), stack_resources.c.stack_name == stack_name)
+        .order_by(stack_resources.c.account_id, stack_resources.c.logical_id)
+    )
+    for r in conn.execute(query):
+        states[r[0]].resources[r[1]] = Recorded(
+            logical_id=r[1],
+            type=r[2],
+            kind=r[3],
+            physical_name=r[4],
+            digest=r[5],
+            revision=r[6],
+            properties=r[7] if with_properties else {},
+        )
+    return states
+
+
+def existing_functions(
+    conn: sa.Connection, accounts: Sequence[str], names: Iterable[str]
+) -> dict[str, dict[str, int | None]]:
+    """``account -> {function name: reserved concurrency}`` for the named functions of each account."""
+    wanted = sorted(set(names))
+    found: dict[str, dict[str, int | None]] = defaultdict(dict)
+    if not wanted:
+        return found
+    query = sa.select(functions.c.account_id, functions.c.name, functions.c.reserved_concurrency).where(
+        functions.c.account_id.in_(accounts), functions.c.name.in_(wanted)
+    )
+    for account, name, reserved in conn.execute(query):
+        found[account][name] = reserved
+    return found
+
+
+def reservations(conn: sa.Connection, accounts: Sequence[str]) -> dict[str, dict[str, int]]:
+    """``account -> {function: reserved concurrency}`` for functions that reserve any."""
+    found: dict[str, dict[str, int]] = defaultdict(dict)
+    query = sa.select(functions.c.account_id, functions.c.name, functions.c.reserved_concurrency).where(
+        functions.c.account_id.in_(accounts), functions.c.reserved_concurrency.is_not(None)
+    )
+    for account, name, reserved in conn.execute(query):
+        found[account][name] = int(reserved)
+    return found
+
+
+def owners(
+    conn: sa.Connection, accounts: Sequence[str], names: Iterable[str]
+) -> dict[tuple[str, str, str], str]:
+    """``(account, kind, physical name) -> owning stack`` for the named resources."""
+    wanted = sorted(set(names))
+    if not wanted:
+        return {}
+    query = sa.select(
+        stack_resources.c.account_id,
+        stack_resources.c.kind,
+        stack_resources.c.physical_name,
+        stack_resources.c.stack_name,
+    ).where(stack_resources.c.account_id.in_(accounts), stack_resources.c.physical_name.in_(wanted))
+    return {(a, k, p): s for a, k, p, s in conn.execute(query)}
