@@ -1,7 +1,8 @@
 """``silo bench fleet``: roll one stack set out to N accounts, then an update, and time both.
 
 Self-contained: a temporary platform (embedded SQLite unless a PostgreSQL URL is given), N accounts,
-a generated service of F functions sharing one code directory, the in-process fleet worker. The
+a service of F functions over the example scanner service's code (one shared code directory), the
+in-process fleet worker. The
 physical floor is measured in the same run: raw DBAPI ``executemany`` of exactly the rows the update
 wrote (functions, stack resources, stacks, stack events) into scratch copies of those tables.
 """
@@ -9,6 +10,7 @@ wrote (functions, stack resources, stacks, stack events) into scratch copies of 
 from __future__ import annotations
 
 import resource
+import shutil
 import tempfile
 import time
 from datetime import datetime
@@ -53,21 +55,54 @@ def service_template(functions_per_stack: int) -> str:
         "        STACK: !Ref AWS::StackName",
         "Resources:",
     ]
+    handlers = _handlers()
     for i in range(functions_per_stack):
         lines += [
             f"  Fn{i:03d}:",
             "    Type: AWS::Serverless::Function",
             "    Properties:",
-            "      Handler: app.handler",
+            f"      Handler: {handlers[i % len(handlers)]}",
             f"      Description: bench function {i}",
         ]
     return "\n".join(lines) + "\n"
 
 
+# The example service's code (examples/scanner-service/src) when running from a checkout: real
+# modules of realistic size; a generated one-file module otherwise.
+EXAMPLE_SRC = Path(__file__).resolve().parents[3] / "examples" / "scanner-service" / "src"
+EXAMPLE_HANDLERS = (
+    "health.handler",
+    "ingest.handler",
+    "enrich.handler",
+    "heartbeat.handler",
+    "quarantine.handler",
+    "aggregate.handler",
+    "alerts.handler",
+    "report.handler",
+    "fleet.handler",
+    "notify.handler",
+    "onboarding.validate_device",
+    "onboarding.register_device",
+    "onboarding.check_provisioning",
+    "onboarding.activate_device",
+)
+
+
+def _handlers() -> tuple[str, ...]:
+    return EXAMPLE_HANDLERS if EXAMPLE_SRC.is_dir() else ("app.handler",)
+
+
 def _code(version: int) -> dict[str, bytes]:
+    """Version ``n`` of the service's code: the same modules plus a revision marker (a new sha256)."""
     with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "app.py").write_text(_HANDLER.format(v=version))
-        return {"src/": zip_directory(Path(tmp))}
+        root = Path(tmp) / "src"
+        if EXAMPLE_SRC.is_dir():
+            shutil.copytree(EXAMPLE_SRC, root, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            root.mkdir()
+            (root / "app.py").write_text(_HANDLER.format(v=version))
+        (root / "bench_revision.py").write_text(f"REVISION = {version}\n")
+        return {"src/": zip_directory(root)}
 
 
 def run(

@@ -1,0 +1,31 @@
+"""``silo bench fleet`` runs end to end on a small fleet and reports the fields the issue names."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from silo.bench import fleet
+from silo.cli.main import app
+
+
+def test_a_small_rollout_with_transient_faults_ends_with_no_failed_instance() -> None:
+    result = fleet.run(6, 3, transient_fault_rate=0.3)
+    assert result["functions_total"] == 18
+    assert result["failed_instances"] == 0
+    assert result["deploy_status"] == result["update_status"] == "SUCCEEDED"
+    assert result["floor_rows"] > 18  # functions, resources, stacks and events of the update
+    for field in ("accounts", "deploy_s", "update_s", "rss_mb_peak", "executemany_floor_s"):
+        assert field in result
+
+
+@pytest.mark.parametrize("count", [3])
+def test_the_cli_prints_one_json_object_last(count: int) -> None:
+    out = CliRunner().invoke(
+        app, ["bench", "fleet", "--accounts", str(count), "--functions-per-stack", "2", "--json"]
+    )
+    assert out.exit_code == 0, out.output
+    parsed = json.loads(out.output.strip().splitlines()[-1])
+    assert parsed["accounts"] == count and parsed["functions_total"] == 2 * count
