@@ -8,7 +8,10 @@ go back to PENDING when another owner takes the operation.
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,11 +28,12 @@ from silo.fleet.models import InstanceStatus, OperationAction, OperationStatus, 
 from silo.stacks import DeployJob, StackDeployer, StacksEngine
 from silo.store import Store, utcnow
 from silo.store.schema import fleet_operation_targets, fleet_stack_instances, stacks
-from silo.templates import resolve
+from silo.templates import Resolutions, ResolvedTemplate, Template, prepare
 
 log = logging.getLogger(__name__)
 
 BATCH_CAP = 500
+RESOLUTIONS_CACHED = 32
 _TRANSIENT = (TransientDeployError, sa.exc.OperationalError, sa.exc.InterfaceError)
 
 _SET_TARGET = (
@@ -103,6 +107,10 @@ class OperationRunner:
         self._lease = lease
         self._faults = faults or FaultInjector()
         self._on_finished = on_finished
+        # (template sha256, parameters as canonical JSON, stack name) -> the template prepared for them:
+        # accounts with the same parameters share everything that does not depend on the account.
+        self._resolutions: OrderedDict[tuple[str, str, str], Resolutions] = OrderedDict()
+        self._resolutions_lock = threading.Lock()
 
     def step(self, operation_id: str) -> float | None:
         """Advance the operation; returns None when it is finished (or not ours), else seconds until
@@ -320,7 +328,7 @@ class OperationRunner:
                 resolved = None
                 if template is not None:
                     params = {**spec["parameters"], **overrides.get(account, {})}
-                    resolved = resolve(template, params, account_id=account, stack_name=stack_set)
+                    resolved = self._resolve(template, params, account, stack_set)
                 jobs.append(
                     DeployJob(
                         context=self._gate.context(account),
@@ -338,6 +346,28 @@ class OperationRunner:
             except SiloError as exc:
                 results[account] = Result(account, TargetStatus.FAILED, attempt, exc.message)
         return jobs
+
+    def _resolve(
+        self, template: Template, parameters: dict[str, Any], account: str, stack_name: str
+    ) -> ResolvedTemplate:
+        """``resolve(template, parameters, account_id=account, stack_name=stack_name)``, through a
+        :class:`Resolutions` kept for the (template, parameters, stack name)."""
+        try:
+            canonical = json.dumps(parameters, sort_keys=True, separators=(",", ":"))
+        except (TypeError, ValueError):  # not JSON: prepare() reports what is wrong with it
+            return prepare(template, parameters, stack_name=stack_name).for_account(account)
+        key = (template.sha256, canonical, stack_name)
+        with self._resolutions_lock:
+            found = self._resolutions.get(key)
+            if found is not None:
+                self._resolutions.move_to_end(key)
+        if found is None:
+            found = prepare(template, parameters, stack_name=stack_name)
+            with self._resolutions_lock:
+                self._resolutions[key] = found
+                if len(self._resolutions) > RESOLUTIONS_CACHED:
+                    self._resolutions.popitem(last=False)
+        return found.for_account(account)
 
     def _retry(self, op: dict[str, Any], account: str, attempt: int, reason: str) -> Result:
         prefs = Preferences.from_dict(op["preferences"]["preferences"])

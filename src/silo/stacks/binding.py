@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from pathlib import PurePosixPath
 from typing import Any
@@ -110,21 +112,14 @@ def code_map(archives: Mapping[str, CodeArchive]) -> CodeMap:
 
 
 def desired_resources(resolved: ResolvedTemplate, code: CodeMap) -> list[Desired]:
-    """Every resource of ``resolved`` in dependency order, functions checked and bound to their code."""
+    """Every resource of ``resolved`` in dependency order, functions checked and bound to their code.
+
+    The resolved ``properties`` are read-only (:func:`silo.templates.prepare` shares them between
+    accounts), and so are the ``properties`` of the results, which may be shared the same way.
+    """
     desired: list[Desired] = []
     for resource in resolved.resources.values():
-        properties = resource.properties
-        if resource.kind == "function":
-            properties = _bind_function(resource, code)
-        encoded = canonical(properties)
-        sha = hashlib.sha256(encoded.encode()).hexdigest()
-        if resource.kind == "function" and sha not in _CHECKED:
-            properties = _check_function(resource, properties)
-            encoded = canonical(properties)
-            sha = hashlib.sha256(encoded.encode()).hexdigest()
-            _CHECKED[sha] = None
-            if len(_CHECKED) > 4096:
-                _CHECKED.pop(next(iter(_CHECKED)))
+        properties, sha, encoded = _encoded(resource, code)
         desired.append(
             Desired(
                 logical_id=resource.logical_id,
@@ -138,6 +133,66 @@ def desired_resources(resolved: ResolvedTemplate, code: CodeMap) -> list[Desired
             )
         )
     return desired
+
+
+_Encoded = tuple[dict[str, Any], str, str]
+"""Desired properties, their digest and their canonical JSON."""
+
+# A fleet deploys the same properties (one dict, shared by prepare()) to thousands of accounts: the
+# binding, encoding, digest and checks of a dict are done once. Keyed by the dict's id, whose entry
+# keeps the dict alive so that the id is not reused, and by everything else the result depends on.
+# Only a dict seen before (by id: a reused id only admits a dict early) is kept, so that the dicts
+# made for one account do not fill the cache.
+_ENCODED: OrderedDict[tuple[Any, ...], tuple[dict[str, Any], _Encoded]] = OrderedDict()
+_SEEN: dict[tuple[Any, ...], None] = {}
+_ENCODED_MAX = 8192
+_ENCODED_LOCK = threading.Lock()
+
+
+def _encoded(resource: Resource, code: CodeMap) -> _Encoded:
+    source = resource.properties
+    key: tuple[Any, ...] = (id(source), resource.kind)
+    if resource.kind == "function":
+        bound = code.get(code_key(source["code"]))
+        if bound is None:
+            return _encode(resource, code)  # the error
+        key += (resource.logical_id, resource.physical_name, bound.get("sha256"), bound.get("size"))
+        try:
+            hash(key)
+        except TypeError:  # not a code map this module wrote
+            return _encode(resource, code)
+    with _ENCODED_LOCK:
+        found = _ENCODED.get(key)
+        if found is not None:
+            _ENCODED.move_to_end(key)
+            return found[1]
+    result = _encode(resource, code)
+    with _ENCODED_LOCK:
+        if _SEEN.pop(key, False) is None:
+            _ENCODED[key] = (source, result)
+            if len(_ENCODED) > _ENCODED_MAX:
+                _ENCODED.popitem(last=False)
+        else:
+            _SEEN[key] = None
+            if len(_SEEN) > _ENCODED_MAX:
+                del _SEEN[next(iter(_SEEN))]
+    return result
+
+
+def _encode(resource: Resource, code: CodeMap) -> _Encoded:
+    properties = resource.properties
+    if resource.kind == "function":
+        properties = _bind_function(resource, code)
+    encoded = canonical(properties)
+    sha = hashlib.sha256(encoded.encode()).hexdigest()
+    if resource.kind == "function" and sha not in _CHECKED:
+        properties = _check_function(resource, properties)
+        encoded = canonical(properties)
+        sha = hashlib.sha256(encoded.encode()).hexdigest()
+        _CHECKED[sha] = None
+        if len(_CHECKED) > 4096:
+            _CHECKED.pop(next(iter(_CHECKED)))
+    return properties, sha, encoded
 
 
 # Digests of function properties that passed the checks: a fleet deploys the same function to

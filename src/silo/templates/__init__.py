@@ -6,6 +6,9 @@ Pure (PyYAML and the standard library, no I/O)::
     resolved = resolve(template, {"Env": "prod"}, account_id="123456789012", stack_name="shop")
     resolved.resources["Ingest"].properties["timeout"]
 
+    resolutions = prepare(template, {"Env": "prod"}, stack_name="shop")   # one stack, many accounts
+    resolutions.for_account("123456789012")               # == resolve(...) for that account
+
 :func:`validate` loads and resolves with placeholder values, to check a template before any account
 uses it. Every problem is a :class:`TemplateError` whose ``path`` names where it is.
 """
@@ -21,19 +24,21 @@ from silo.templates.model import (
     ResourceKind,
     TemplateError,
 )
-from silo.templates.resolver import resolve, validate
+from silo.templates.resolver import Resolutions, prepare, resolve, validate
 
 __all__ = [
     "RUNNABLE_KINDS",
     "CodeRef",
     "Output",
     "ParameterSpec",
+    "Resolutions",
     "ResolvedTemplate",
     "Resource",
     "ResourceKind",
     "Template",
     "TemplateError",
     "load_template",
+    "prepare",
     "resolve",
     "validate",
 ]

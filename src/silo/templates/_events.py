@@ -21,9 +21,16 @@ from silo.templates._checks import (
     matching,
     show,
 )
-from silo.templates._resources import TARGET_ID, TARGET_ID_TEXT, bus_name, enabled_from_state, rule_arn
+from silo.templates._resources import (
+    TARGET_ID,
+    TARGET_ID_TEXT,
+    Generated,
+    bus_name,
+    enabled_from_state,
+    rule_arn,
+)
 from silo.templates._scope import Scope
-from silo.templates.model import Resource, ResourceKind, TemplateError
+from silo.templates.model import TemplateError
 
 _SCHEDULE = re.compile(r"(rate|cron)\(.+\)")
 _SCHEDULE_V2 = re.compile(r"(rate|cron|at)\(.+\)")
@@ -59,8 +66,8 @@ def check_events(events: object, path: str) -> dict[str, Any]:
 
 
 def expand_events(
-    value: object, function_id: str, function_name: str, function_arn: str, scope: Scope, path: str
-) -> tuple[Resource, ...]:
+    value: object, function_id: str, function_name: str, scope: Scope, path: str
+) -> tuple[Generated, ...]:
     """The resources a function's resolved ``Events`` generate, in the order they are written."""
     generated = []
     for event_name, event in mapping(value, path).items():
@@ -68,22 +75,15 @@ def expand_events(
         props = mapping(event.get("Properties", {}), where)
         logical_id = f"{function_id}{event_name}"
         if event["Type"] in ("Schedule", "ScheduleV2"):
-            kind, resource_type, arn, properties = _schedule(event["Type"], logical_id, props, scope, where)
-            properties["target"] = function_name
+            generated.append(_schedule(event["Type"], logical_id, props, function_name, scope, where))
         else:
-            kind, resource_type, arn, properties = _rule(logical_id, props, function_arn, scope, where)
-        name = properties["name"]
-        generated.append(
-            Resource(logical_id, resource_type, kind, name, arn, properties, (function_id,), function_id)
-        )
+            generated.append(_rule(logical_id, props, scope, where))
     return tuple(generated)
 
 
-_Parts = tuple[ResourceKind, str, str, dict[str, Any]]
-"""A generated resource's kind, type, ARN and properties."""
-
-
-def _schedule(kind: str, logical_id: str, props: dict[str, Any], scope: Scope, path: str) -> _Parts:
+def _schedule(
+    kind: str, logical_id: str, props: dict[str, Any], function_name: str, scope: Scope, path: str
+) -> Generated:
     if kind == "Schedule":
         key, pattern, what = "Schedule", _SCHEDULE, "rate(...) or cron(...)"
     else:
@@ -97,20 +97,20 @@ def _schedule(kind: str, logical_id: str, props: dict[str, Any], scope: Scope, p
     else:
         enabled = enabled_from_state(props, path)
     if kind == "Schedule":
-        resource_type, arn = "AWS::Events::Rule", rule_arn(scope, "default", name)
+        resource_type, arn = "AWS::Events::Rule", rule_arn("default", name)
     else:
-        resource_type = "AWS::Scheduler::Schedule"
-        arn = _names.arn("scheduler", scope.region, scope.account, f"schedule/default/{name}")
+        resource_type, arn = "AWS::Scheduler::Schedule", _names.Arn("scheduler", f"schedule/default/{name}")
     properties = {
         "name": name,
         "expression": expression,
         "input": json_text(props["Input"], join(path, "Input")) if "Input" in props else None,
         "enabled": enabled,
+        "target": function_name,
     }
-    return "schedule", resource_type, arn, properties
+    return Generated(logical_id, resource_type, "schedule", name, arn, properties)
 
 
-def _rule(logical_id: str, props: dict[str, Any], function_arn: str, scope: Scope, path: str) -> _Parts:
+def _rule(logical_id: str, props: dict[str, Any], scope: Scope, path: str) -> Generated:
     if "Pattern" not in props:
         raise TemplateError(join(path, "Pattern"), "required")
     name = _names.physical_name(props, "RuleName", scope.stack, logical_id, _names.RULE_NAME, path)
@@ -120,15 +120,14 @@ def _rule(logical_id: str, props: dict[str, Any], function_arn: str, scope: Scop
     target_id = f"{logical_id}LambdaTarget"
     if "Id" in target_props:
         target_id = matching(target_props["Id"], TARGET_ID, TARGET_ID_TEXT, join(path, "Target.Id"))
-    target = {"id": target_id, "arn": function_arn}
-    if "Input" in props:
-        target["input"] = json_text(props["Input"], join(path, "Input"))
+    given = json_text(props["Input"], join(path, "Input")) if "Input" in props else None
     properties = {
         "name": name,
         "event_bus": bus,
         "pattern": json_object(props["Pattern"], join(path, "Pattern")),
         "schedule": None,
         "enabled": enabled_from_state(props, path),
-        "targets": [target],
     }
-    return "rule", "AWS::Events::Rule", rule_arn(scope, bus, name), properties
+    return Generated(
+        logical_id, "AWS::Events::Rule", "rule", name, rule_arn(bus, name), properties, (target_id, given)
+    )

@@ -20,9 +20,9 @@ from silo.templates._checks import (
 )
 from silo.templates._events import expand_events
 from silo.templates._intrinsics import is_intrinsic
-from silo.templates._resources import Builder, Built, ResourceType
-from silo.templates._scope import Scope, Target
-from silo.templates.model import CodeRef, Resource, TemplateError
+from silo.templates._resources import Builder, Built, Generated, ResourceType
+from silo.templates._scope import Scope
+from silo.templates.model import CodeRef, TemplateError
 
 DEFAULT_RUNTIME = "python3.11"
 _HANDLER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+")
@@ -69,7 +69,6 @@ def _build(sam: bool) -> Builder:
         name = _names.physical_name(
             props, "FunctionName", scope.stack, logical_id, _names.FUNCTION_NAME, path
         )
-        arn = _names.arn("lambda", scope.region, scope.account, f"function:{name}")
         if props.get("PackageType", "Zip") != "Zip":
             raise TemplateError(join(path, "PackageType"), "only Zip packages are supported in Silo")
         if "Handler" not in props:
@@ -107,10 +106,10 @@ def _build(sam: bool) -> Builder:
             properties["tags"] = (tag_map if sam else tag_list)(props["Tags"], (path, "Tags"))
         if "EventInvokeConfig" in props:
             _invoke_config(props["EventInvokeConfig"], properties, scope, join(path, "EventInvokeConfig"))
-        generated: tuple[Resource, ...] = ()
+        generated: tuple[Generated, ...] = ()
         if "Events" in props:
-            generated = expand_events(props["Events"], logical_id, name, arn, scope, join(path, "Events"))
-        return Built(name, arn, properties, Target(name, {"Arn": arn}), generated)
+            generated = expand_events(props["Events"], logical_id, name, scope, join(path, "Events"))
+        return Built(name, _names.Arn("lambda", f"function:{name}"), properties, generated=generated)
 
     return build
 
@@ -192,8 +191,8 @@ def _invoke_config(value: object, properties: dict[str, Any], scope: Scope, path
             f"only Lambda destinations are supported in Silo, got {show(failure['Type'])}",
         )
     destination = text(failure.get("Destination"), join(where, "Destination"))
-    prefix = _names.arn("lambda", scope.region, scope.account, "function:")
     if destination.startswith("arn:"):
+        prefix = scope.arn("lambda", "function:")
         if not destination.startswith(prefix):
             raise TemplateError(
                 join(where, "Destination"), f"{show(destination)} is not a function of this account"
@@ -205,9 +204,16 @@ def _invoke_config(value: object, properties: dict[str, Any], scope: Scope, path
     properties["on_failure"] = {"function": name}
 
 
+_DESTINATION = ("EventInvokeConfig", "DestinationConfig", "OnFailure", "Destination")
 FUNCTION_TYPES = (
     ResourceType(
-        "AWS::Serverless::Function", "function", _USED_SAM, _IGNORED_SAM, ("Arn",), _build(sam=True)
+        "AWS::Serverless::Function",
+        "function",
+        _USED_SAM,
+        _IGNORED_SAM,
+        ("Arn",),
+        _build(sam=True),
+        account_paths=(_DESTINATION, ("Events", "*", "Properties", "EventBusName")),
     ),
     ResourceType(
         "AWS::Lambda::Function", "function", _USED_LAMBDA, _IGNORED_LAMBDA, ("Arn",), _build(sam=False)

@@ -2,7 +2,8 @@
 
 Compiling checks everything that does not depend on parameter values (function shapes, names of
 parameters, resources, conditions and attributes, ``Fn::Sub`` strings) and records which resources
-each expression references, so the dependency graph is known before any account is resolved. An
+and conditions each expression references and whether it reads a value that contains the account id,
+so the dependency graph, and what differs between accounts, is known before any account is resolved. An
 expression is then a plain function of the scope; subtrees without intrinsics are kept as data and
 copied on evaluation, so two resolutions never share a mutable container.
 """
@@ -16,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from silo.templates._checks import integer, join, show, suggest, text
-from silo.templates._scope import NO_VALUE, Expr, Scope, constant, copy_data, is_container
+from silo.templates._names import ACCOUNT_PSEUDO
+from silo.templates._scope import NO_VALUE, AccountNeeded, Expr, Scope, constant, copy_data, is_container
 from silo.templates.model import TemplateError
 
 PSEUDO = (
@@ -42,6 +44,8 @@ class Declared:
     attributes: Mapping[str, tuple[str, ...]]
     """Logical id -> the attributes ``Fn::GetAtt`` may read."""
     types: Mapping[str, str]
+    account_bound: Mapping[str, frozenset[str]]
+    """Logical id -> its ``Ref`` (as ``"Ref"``) and attributes whose values contain the account id."""
     conditions: frozenset[str]
     mappings: Mapping[str, Any]
 
@@ -57,16 +61,28 @@ def is_intrinsic(node: object) -> bool:
 class Compiler:
     """Compiles the expressions of one template.
 
-    ``refs`` collects the resources the expressions compiled since it was last reset reference, and
-    ``condition_refs`` the conditions (see :mod:`silo.templates._conditions`); ``in_condition`` is set
-    while compiling the values of ``Fn::Equals``, where resources may not be referenced.
+    Since :meth:`reset`: ``refs`` collects the resources the compiled expressions reference,
+    ``if_conditions`` the conditions their ``Fn::If`` read, and ``reads_account`` whether they read a
+    value that contains the account id (``AWS::AccountId``, ``AWS::StackId``, an ARN). ``condition_refs``
+    collects the conditions a condition references (see :mod:`silo.templates._conditions`);
+    ``in_condition`` is set while compiling the values of ``Fn::Equals``, where resources may not be
+    referenced.
     """
 
     def __init__(self, declared: Declared) -> None:
         self.declared = declared
         self.refs: list[str] = []
+        self.if_conditions: list[str] = []
+        self.reads_account = False
         self.condition_refs: list[str] = []
         self.in_condition = False
+        self.pseudo: set[str] = set()
+        """Every pseudo parameter read (never reset)."""
+
+    def reset(self) -> None:
+        self.refs = []
+        self.if_conditions = []
+        self.reads_account = False
 
     def value(self, node: Any, path: str) -> Expr:
         expr, const = self._compile(node, path)
@@ -156,6 +172,8 @@ class Compiler:
                 raise TemplateError(
                     path, f"unknown pseudo parameter {name}{suggest(name, PSEUDO)} (supported: {supported})"
                 )
+            self.reads_account = self.reads_account or name in ACCOUNT_PSEUDO
+            self.pseudo.add(name)
             return lambda scope: scope.values[name]
         if name in declared.list_parameters:
             return lambda scope: list(scope.values[name])
@@ -165,7 +183,8 @@ class Compiler:
             if self.in_condition:
                 raise TemplateError(path, f"conditions may not reference resources ({name})")
             self.refs.append(name)
-            return lambda scope: scope.target(name, path).ref
+            self.reads_account = self.reads_account or "Ref" in declared.account_bound[name]
+            return lambda scope: scope.ref(name, path)
         known = [*declared.parameters, *declared.attributes]
         raise TemplateError(path, f"unresolved reference {name!r}{suggest(name, known)}")
 
@@ -193,10 +212,13 @@ class Compiler:
         if self.in_condition:
             raise TemplateError(path, f"conditions may not reference resources ({logical_id})")
         self.refs.append(logical_id)
+        self.reads_account = self.reads_account or name in self.declared.account_bound[logical_id]
 
         def get(scope: Scope) -> str:
             found = scope.target(logical_id, path).attributes.get(name)
             if found is None:
+                if scope.account is None:
+                    raise AccountNeeded(f"{path}: {logical_id}.{name} is an ARN")
                 hint = " (the table has no StreamSpecification)" if name == "StreamArn" else ""
                 raise TemplateError(path, f"{logical_id}.{name} is not available{hint}")
             return found
@@ -336,6 +358,7 @@ class Compiler:
         if self.in_condition:
             raise TemplateError(path, "Fn::If may not be used in the Conditions section")
         self.condition_name(name, f"{path}[0]")
+        self.if_conditions.append(name)
         yes = self.value(when_true, f"{path}[1]")
         no = self.value(when_false, f"{path}[2]")
         return lambda scope: (yes if scope.conditions[name] else no)(scope)

@@ -11,7 +11,7 @@ import hashlib
 import re
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from silo.templates._checks import join, show
 from silo.templates.model import TemplateError
@@ -24,8 +24,16 @@ _REGION = re.compile(r"[a-z][a-z0-9-]{0,31}")
 
 
 def check_identity(account_id: str, stack_name: str, region: str) -> None:
+    check_account(account_id)
+    check_location(stack_name, region)
+
+
+def check_account(account_id: str) -> None:
     if not isinstance(account_id, str) or not _ACCOUNT.fullmatch(account_id):
         raise TemplateError("account_id", f"expected 12 digits, got {show(account_id)}")
+
+
+def check_location(stack_name: str, region: str) -> None:
     if not isinstance(stack_name, str) or not _STACK.fullmatch(stack_name):
         raise TemplateError(
             "stack_name", f"expected a letter then up to 127 letters, digits or '-', got {show(stack_name)}"
@@ -34,20 +42,44 @@ def check_identity(account_id: str, stack_name: str, region: str) -> None:
         raise TemplateError("region", f"expected lowercase letters, digits and '-', got {show(region)}")
 
 
-def pseudo_values(account_id: str, stack_name: str, region: str) -> dict[str, str]:
-    stack_uuid = uuid.uuid5(uuid.NAMESPACE_URL, f"silo:stack/{account_id}/{stack_name}")
+ACCOUNT_PSEUDO = ("AWS::AccountId", "AWS::StackId")
+"""The pseudo parameters whose values contain the account id."""
+
+
+def location_values(stack_name: str, region: str) -> dict[str, str]:
+    """The pseudo parameter values that are the same in every account."""
     return {
-        "AWS::AccountId": account_id,
         "AWS::Region": region,
         "AWS::StackName": stack_name,
-        "AWS::StackId": arn("cloudformation", region, account_id, f"stack/{stack_name}/{stack_uuid}"),
         "AWS::Partition": PARTITION,
         "AWS::URLSuffix": URL_SUFFIX,
     }
 
 
+def account_values(account_id: str, stack_name: str, region: str, *, stack_id: bool = True) -> dict[str, str]:
+    """The values of :data:`ACCOUNT_PSEUDO`; ``AWS::StackId`` (a hash to compute) only with ``stack_id``."""
+    if not stack_id:
+        return {"AWS::AccountId": account_id}
+    stack_uuid = uuid.uuid5(uuid.NAMESPACE_URL, f"silo:stack/{account_id}/{stack_name}")
+    return {
+        "AWS::AccountId": account_id,
+        "AWS::StackId": arn("cloudformation", region, account_id, f"stack/{stack_name}/{stack_uuid}"),
+    }
+
+
 def arn(service: str, region: str, account_id: str, resource: str) -> str:
-    return f"arn:{PARTITION}:{service}:{region}:{account_id}:{resource}"
+    return Arn(service, resource).render(region, account_id)
+
+
+class Arn(NamedTuple):
+    """An ARN less its region and account: builders name what they build without the account, and
+    each resolution renders the ARN for its own (region, account)."""
+
+    service: str
+    resource: str
+
+    def render(self, region: str, account_id: str) -> str:
+        return f"arn:{PARTITION}:{self.service}:{region}:{account_id}:{self.resource}"
 
 
 def default_name(stack_name: str, logical_id: str, limit: int) -> str:

@@ -3,6 +3,12 @@
 Checks the ``Mappings``, ``Conditions``, ``Globals``, ``Resources`` and ``Outputs`` sections, applies
 SAM ``Globals``, compiles every expression, and orders conditions and resources by their
 dependencies (ties keep template order), so :func:`resolve` only evaluates.
+
+It also decides which conditions, resources and outputs can differ between accounts of one stack
+(same parameters and stack name): those that read the account id (``AWS::AccountId``,
+``AWS::StackId``, an ARN: see :attr:`ResourceType.account_bound`), whose builder may compare a value
+with the account's ARNs (:attr:`ResourceType.account_paths`), or that depend on any of those through
+a condition, a reference or ``DependsOn``. :func:`~silo.templates.prepare` evaluates the rest once.
 """
 
 from __future__ import annotations
@@ -10,14 +16,14 @@ from __future__ import annotations
 import heapq
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, cast
 
 from silo.templates._checks import check_keys, join, mapping, show, suggest, text
 from silo.templates._conditions import compile_condition
 from silo.templates._events import check_events
 from silo.templates._functions import FUNCTION_TYPES, GLOBALS_ALLOWED, merge_globals
-from silo.templates._intrinsics import Compiler, Declared
+from silo.templates._intrinsics import Compiler, Declared, is_intrinsic
 from silo.templates._parameters import ParameterSpec
 from silo.templates._resources import OTHER_TYPES, ResourceType
 from silo.templates._scope import Expr, Test
@@ -52,6 +58,11 @@ class Step:
     properties: Expr
     depends_on: tuple[str, ...]
     path: str
+    if_conditions: tuple[str, ...]
+    """The conditions its properties' ``Fn::If`` read."""
+    account: bool
+    """Whether the resource (its properties, generated resources, whether it exists) can differ between
+    accounts; its ARN always does."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +72,11 @@ class OutputStep:
     value: Expr
     description: str
     export_name: Expr | None
+    refs: tuple[str, ...]
+    """The resources its value and export name reference."""
+    if_conditions: tuple[str, ...]
+    account: bool
+    """Whether the output (its value, export name, whether it exists) can differ between accounts."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +86,14 @@ class Plan:
     resources: tuple[Step, ...]
     """In dependency order."""
     outputs: tuple[OutputStep, ...]
+    account_conditions: frozenset[str]
+    """The conditions whose value can differ between accounts."""
+    targets_read: frozenset[str]
+    """The resources whose ``Ref``/``Fn::GetAtt`` values (or existence) a resource or output reads."""
+    account_targets_read: frozenset[str]
+    """The same, read by the resources and outputs that can differ between accounts."""
+    reads_stack_id: bool
+    """Whether anything reads ``AWS::StackId``."""
 
 
 def build_plan(document: dict[str, Any], parameters: Mapping[str, ParameterSpec], sam: bool) -> Plan:
@@ -90,11 +114,12 @@ def build_plan(document: dict[str, Any], parameters: Mapping[str, ParameterSpec]
             parameters=frozenset(parameters),
             attributes={logical_id: kind.attributes for logical_id, kind in types.items()},
             types={logical_id: kind.name for logical_id, kind in types.items()},
+            account_bound={logical_id: kind.account_bound for logical_id, kind in types.items()},
             conditions=frozenset(conditions),
             mappings=mappings,
         )
     )
-    tests = _conditions(conditions, compiler)
+    tests, account_conditions = _conditions(conditions, compiler)
     globals_ = _globals(document.get("Globals"), sam)
     position = {logical_id: index for index, logical_id in enumerate(resources)}
     steps = {
@@ -102,10 +127,41 @@ def build_plan(document: dict[str, Any], parameters: Mapping[str, ParameterSpec]
         for logical_id, kind in types.items()
     }
     order = _order({logical_id: step.depends_on for logical_id, step in steps.items()}, "Resources")
+    account_resources: set[str] = set()
+    for logical_id in order:
+        step = steps[logical_id]
+        if _differs(step, step.depends_on, account_conditions, account_resources):
+            account_resources.add(logical_id)
+            steps[logical_id] = replace(step, account=True)
+    outputs = [
+        replace(output, account=True)
+        if _differs(output, output.refs, account_conditions, account_resources)
+        else output
+        for output in _outputs(document.get("Outputs", {}), compiler)
+    ]
+    uses = [(step.account, step.depends_on) for step in steps.values()]
+    uses += [(output.account, output.refs) for output in outputs]
     return Plan(
         conditions=tests,
         resources=tuple(steps[logical_id] for logical_id in order),
-        outputs=_outputs(document.get("Outputs", {}), compiler),
+        outputs=tuple(outputs),
+        account_conditions=account_conditions,
+        targets_read=frozenset(name for _, names in uses for name in names),
+        account_targets_read=frozenset(name for account, names in uses if account for name in names),
+        reads_stack_id="AWS::StackId" in compiler.pseudo,
+    )
+
+
+def _differs(
+    step: Step | OutputStep, uses: tuple[str, ...], conditions: frozenset[str], resources: set[str]
+) -> bool:
+    """Whether ``step`` can differ between accounts, given the conditions and the resources (before it
+    in dependency order) that can; ``step.account`` says whether it reads the account itself."""
+    return (
+        step.account
+        or step.condition in conditions
+        or any(name in conditions for name in step.if_conditions)
+        or any(name in resources for name in uses)
     )
 
 
@@ -195,8 +251,12 @@ def _compile_resource(
                     join(path, f"Properties.Events.{name}"),
                     f"generates resource {logical_id}{name}, which the template also declares",
                 )
-    compiler.refs = []
+    compiler.reset()
     expr = compiler.value(props, join(path, "Properties"))
+    reads_account = compiler.reads_account or any(
+        _may_be_arn_at(props, where, compiler.declared) for where in kind.account_paths
+    )
+    if_conditions = tuple(dict.fromkeys(compiler.if_conditions))
     depends = entry.get("DependsOn", [])
     for index, name in enumerate(
         [depends] if isinstance(depends, str) else depends if isinstance(depends, list) else [None]
@@ -207,7 +267,48 @@ def _compile_resource(
         compiler.refs.append(name)
     depends_on = tuple(sorted(set(compiler.refs), key=resources.__getitem__))
     condition = _condition(entry, compiler, path)
-    return Step(logical_id, kind, condition, expr, depends_on, join(path, "Properties"))
+    return Step(
+        logical_id, kind, condition, expr, depends_on, join(path, "Properties"), if_conditions, reads_account
+    )
+
+
+def _may_be_arn_at(node: object, where: tuple[str, ...], declared: Declared) -> bool:
+    """Whether the value at ``where`` in the raw ``Properties`` (``*``: any key) may be an ARN, so that
+    the builder compares it with the account's ARNs. Static and conservative: an intrinsic function on
+    the way may give anything; a value that is not a mapping on the way is refused by the builder
+    before it reads the account."""
+    if not where:
+        return _may_be_arn(node, declared)
+    if is_intrinsic(node):
+        return True
+    if type(node) is not dict:
+        return False
+    key, rest = where[0], where[1:]
+    if key == "*":
+        return any(_may_be_arn_at(item, rest, declared) for item in node.values())
+    return key in node and _may_be_arn_at(node[key], rest, declared)
+
+
+_NOT_ARNS = frozenset({"AWS::NoValue", "AWS::Partition", "AWS::Region", "AWS::StackName", "AWS::URLSuffix"})
+
+
+def _may_be_arn(node: object, declared: Declared) -> bool:
+    """Whether a value may be text starting with ``arn:``. Physical names, which a ``Ref`` or
+    ``Fn::GetAtt Name`` that is not account-bound gives, never contain ':' (see ``_names``)."""
+    if isinstance(node, str):
+        return node.startswith("arn:")
+    if not is_intrinsic(node):
+        return False  # a number or boolean is written as digits or true/false; anything else is refused
+    ((key, arg),) = cast(dict[str, Any], node).items()
+    if key == "Fn::GetAtt" and isinstance(arg, str):
+        arg = arg.split(".", 1)
+    if key == "Ref" and isinstance(arg, str):
+        bound = declared.account_bound.get(arg)
+        return "Ref" in bound if bound is not None else arg not in _NOT_ARNS  # a parameter may be anything
+    if key == "Fn::GetAtt" and isinstance(arg, list) and len(arg) == 2:
+        bound = declared.account_bound.get(arg[0]) if isinstance(arg[0], str) else None
+        return bound is None or arg[1] in bound
+    return True
 
 
 def _condition(entry: dict[str, Any], compiler: Compiler, path: str) -> str | None:
@@ -216,16 +317,28 @@ def _condition(entry: dict[str, Any], compiler: Compiler, path: str) -> str | No
     return None if name is None else compiler.condition_name(name, join(path, "Condition"))
 
 
-def _conditions(section: dict[str, Any], compiler: Compiler) -> tuple[tuple[str, Test], ...]:
+def _conditions(
+    section: dict[str, Any], compiler: Compiler
+) -> tuple[tuple[tuple[str, Test], ...], frozenset[str]]:
+    """The conditions in evaluation order, and those whose value can differ between accounts."""
     tests: dict[str, Test] = {}
     references: dict[str, tuple[str, ...]] = {}
+    reads_account: set[str] = set()
     for name, body in section.items():
         if not _LOGICAL_ID.fullmatch(name):
             raise TemplateError(join("Conditions", name), "condition names are letters and digits")
         compiler.condition_refs = []
+        compiler.reset()
         tests[name] = compile_condition(compiler, body, join("Conditions", name))
         references[name] = tuple(compiler.condition_refs)
-    return tuple((name, tests[name]) for name in _order(references, "Conditions"))
+        if compiler.reads_account:
+            reads_account.add(name)
+    order = _order(references, "Conditions")
+    account: set[str] = set()
+    for name in order:
+        if name in reads_account or any(other in account for other in references[name]):
+            account.add(name)
+    return tuple((name, tests[name]) for name in order), frozenset(account)
 
 
 def _outputs(section: object, compiler: Compiler) -> tuple[OutputStep, ...]:
@@ -240,6 +353,7 @@ def _outputs(section: object, compiler: Compiler) -> tuple[OutputStep, ...]:
         check_keys(mapping(body, path), ("Value", "Description", "Export", "Condition"), path)
         if "Value" not in body:
             raise TemplateError(join(path, "Value"), "required")
+        compiler.reset()
         condition = _condition(body, compiler, path)
         export = None
         if "Export" in body:
@@ -248,9 +362,17 @@ def _outputs(section: object, compiler: Compiler) -> tuple[OutputStep, ...]:
                 raise TemplateError(join(path, "Export.Name"), "required")
             export = compiler.value(body["Export"]["Name"], join(path, "Export.Name"))
         description = text(body.get("Description", ""), join(path, "Description"))
+        value = compiler.value(body["Value"], join(path, "Value"))
         steps.append(
             OutputStep(
-                name, condition, compiler.value(body["Value"], join(path, "Value")), description, export
+                name,
+                condition,
+                value,
+                description,
+                export,
+                tuple(dict.fromkeys(compiler.refs)),
+                tuple(dict.fromkeys(compiler.if_conditions)),
+                compiler.reads_account,
             )
         )
     return tuple(steps)

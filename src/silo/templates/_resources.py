@@ -26,20 +26,61 @@ from silo.templates._checks import (
     show,
     text,
 )
+from silo.templates._names import Arn
 from silo.templates._scope import Scope, Target
 from silo.templates.model import Resource, ResourceKind, TemplateError
 
 
-class Built(NamedTuple):
+class Generated(NamedTuple):
+    """A resource SAM generates from a function's ``Events``, less its account."""
+
+    logical_id: str
+    type: str
+    kind: ResourceKind
     physical_name: str
-    arn: str
+    arn: Arn
     properties: dict[str, Any]
-    target: Target
-    generated: tuple[Resource, ...] = ()
+    function_target: tuple[str, str | None] | None = None
+    """For a rule: the ``Id`` and ``Input`` of its one target, the function, whose ARN contains the
+    account; the resource's ``targets`` is that target alone."""
+
+    def resource(self, function_id: str, function_arn: str, region: str, account: str) -> Resource:
+        properties = self.properties
+        if self.function_target is not None:
+            target_id, given = self.function_target
+            target = {"id": target_id, "arn": function_arn}
+            if given is not None:
+                target["input"] = given
+            properties = {**properties, "targets": [target]}
+        arn = self.arn.render(region, account)
+        return Resource(
+            self.logical_id,
+            self.type,
+            self.kind,
+            self.physical_name,
+            arn,
+            properties,
+            (function_id,),
+            function_id,
+        )
+
+
+class Built(NamedTuple):
+    """A built resource, less its account: everything in it is the same in every account."""
+
+    physical_name: str
+    arn: Arn
+    properties: dict[str, Any]
+    arn_attributes: tuple[tuple[str, str], ...] = ()
+    """``Fn::GetAtt`` attributes derived from the ARN besides ``Arn``: (attribute, suffix of the ARN)."""
+    generated: tuple[Generated, ...] = ()
 
 
 Builder = Callable[[str, dict[str, Any], Scope, str], Built]
-"""(logical id, resolved properties, scope, path of Properties) -> the resource's parts."""
+"""(logical id, resolved properties, scope, path of Properties) -> the resource's parts.
+
+A builder reads the account only through :meth:`Scope.arn`, and only for a property in one of its
+type's ``account_paths`` whose value is an ARN."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,11 +90,34 @@ class ResourceType:
     properties: frozenset[str]
     ignored: frozenset[str]
     attributes: tuple[str, ...]
+    """``Fn::GetAtt`` attributes: ``Name`` is the physical name, the others are ARNs."""
     build: Builder
+    ref_is_arn: bool = False
+    """``Ref`` gives the ARN (else the physical name)."""
+    account_paths: tuple[tuple[str, ...], ...] = ()
+    """Paths in ``Properties`` (``*``: every key) whose value the builder compares with the account's
+    ARNs when it is one (a bus or function named by ARN)."""
 
     @property
     def sam(self) -> bool:
         return self.name.startswith("AWS::Serverless::")
+
+    @property
+    def account_bound(self) -> frozenset[str]:
+        """``Ref`` (when it is the ARN) and the attributes whose values contain the account id."""
+        return frozenset(
+            [*(a for a in self.attributes if a != "Name"), *(["Ref"] if self.ref_is_arn else [])]
+        )
+
+    def target(self, built: Built, arn: str | None) -> Target:
+        """What other resources read of ``built``; without the ARN (``None``), only what is not one."""
+        name = built.physical_name
+        attributes = {"Name": name} if "Name" in self.attributes else {}
+        if arn is not None:
+            attributes["Arn"] = arn
+            for attribute, suffix in built.arn_attributes:
+                attributes[attribute] = arn + suffix
+        return Target(arn if self.ref_is_arn else name, attributes)
 
 
 _SUBSTITUTION = re.compile(r"\$\{([^}]*)\}")
@@ -78,9 +142,8 @@ def _state_machine(sam: bool) -> Builder:
         if not isinstance(definition.get("StartAt"), str) or not isinstance(definition.get("States"), dict):
             raise TemplateError(join(path, source), "a state machine needs StartAt and States")
         kind = one_of(props.get(type_key, "STANDARD"), ("STANDARD", "EXPRESS"), join(path, type_key))
-        arn = _names.arn("states", scope.region, scope.account, f"stateMachine:{name}")
         properties = {"name": name, "definition": definition, "type": kind}
-        return Built(name, arn, properties, Target(arn, {"Arn": arn, "Name": name}))
+        return Built(name, Arn("states", f"stateMachine:{name}"), properties)
 
     return build
 
@@ -105,16 +168,15 @@ def bus_name(value: object, scope: Scope, path: str) -> str:
     """An event bus given by name or by ARN (which must be in this account and region)."""
     name = text(value, path)
     if name.startswith("arn:"):
-        prefix = _names.arn("events", scope.region, scope.account, "event-bus/")
+        prefix = scope.arn("events", "event-bus/")
         if not name.startswith(prefix):
             raise TemplateError(path, f"{show(name)} is not an event bus of this account and region")
         name = name[len(prefix) :]
     return matching(name, _names.BUS_NAME[0], "an event bus name", path)
 
 
-def rule_arn(scope: Scope, bus: str, name: str) -> str:
-    resource = f"rule/{name}" if bus == "default" else f"rule/{bus}/{name}"
-    return _names.arn("events", scope.region, scope.account, resource)
+def rule_arn(bus: str, name: str) -> Arn:
+    return Arn("events", f"rule/{name}" if bus == "default" else f"rule/{bus}/{name}")
 
 
 def enabled_from_state(props: dict[str, Any], path: str) -> bool:
@@ -150,7 +212,6 @@ def _rule(logical_id: str, props: dict[str, Any], scope: Scope, path: str) -> Bu
         targets.append(target)
     if len(targets) > 5:
         raise TemplateError(where, f"at most 5 targets, got {len(targets)}")
-    arn = rule_arn(scope, bus, name)
     properties = {
         "name": name,
         "event_bus": bus,
@@ -159,7 +220,7 @@ def _rule(logical_id: str, props: dict[str, Any], scope: Scope, path: str) -> Bu
         "enabled": enabled_from_state(props, path),
         "targets": targets,
     }
-    return Built(name, arn, properties, Target(name, {"Arn": arn}))
+    return Built(name, rule_arn(bus, name), properties)
 
 
 def _event_bus(logical_id: str, props: dict[str, Any], scope: Scope, path: str) -> Built:
@@ -168,14 +229,30 @@ def _event_bus(logical_id: str, props: dict[str, Any], scope: Scope, path: str) 
     name = _names.physical_name(props, "Name", scope.stack, logical_id, _names.BUS_NAME, path)
     if name == "default":
         raise TemplateError(join(path, "Name"), "the default event bus always exists; choose another name")
-    arn = _names.arn("events", scope.region, scope.account, f"event-bus/{name}")
-    return Built(name, arn, {"name": name}, Target(name, {"Arn": arn, "Name": name}))
+    return Built(name, Arn("events", f"event-bus/{name}"), {"name": name})
 
 
 def resource_type(
-    name: str, kind: ResourceKind, used: str, ignored: str, attributes: tuple[str, ...], build: Builder
+    name: str,
+    kind: ResourceKind,
+    used: str,
+    ignored: str,
+    attributes: tuple[str, ...],
+    build: Builder,
+    *,
+    ref_is_arn: bool = False,
+    account_paths: tuple[tuple[str, ...], ...] = (),
 ) -> ResourceType:
-    return ResourceType(name, kind, frozenset(used.split()), frozenset(ignored.split()), attributes, build)
+    return ResourceType(
+        name,
+        kind,
+        frozenset(used.split()),
+        frozenset(ignored.split()),
+        attributes,
+        build,
+        ref_is_arn,
+        account_paths,
+    )
 
 
 _SFN_IGNORED = (
@@ -189,6 +266,7 @@ OTHER_TYPES = (
         _SFN_IGNORED,
         ("Arn", "Name"),
         _state_machine(sam=True),
+        ref_is_arn=True,
     ),
     resource_type(
         "AWS::StepFunctions::StateMachine",
@@ -197,6 +275,7 @@ OTHER_TYPES = (
         _SFN_IGNORED,
         ("Arn", "Name"),
         _state_machine(sam=False),
+        ref_is_arn=True,
     ),
     resource_type(
         "AWS::Events::Rule",
@@ -205,6 +284,7 @@ OTHER_TYPES = (
         "Description RoleArn",
         ("Arn",),
         _rule,
+        account_paths=(("EventBusName",),),
     ),
     resource_type(
         "AWS::Events::EventBus",

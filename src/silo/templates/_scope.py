@@ -2,6 +2,10 @@
 
 :class:`Scope` holds the parameter values, condition results and the resources resolved so far;
 expressions read it and never keep it, so a compiled template is shared by every resolution.
+
+A scope without an account (``account`` None) evaluates what the plan judged account-independent,
+once for many accounts (see :mod:`silo.templates._evaluate`): there the account-bearing values do
+not exist, and reading one raises :class:`AccountNeeded` instead of producing a wrong value.
 """
 
 from __future__ import annotations
@@ -10,7 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from silo.templates import _names
 from silo.templates.model import TemplateError
+
+
+class AccountNeeded(RuntimeError):
+    """Internal error: something judged account-independent read an account-bearing value."""
 
 
 class _NoValue:
@@ -24,9 +33,11 @@ NO_VALUE: Any = _NoValue()
 
 @dataclass(slots=True)
 class Target:
-    """What other resources see of a resolved resource: its ``Ref`` value and ``Fn::GetAtt`` values."""
+    """What other resources see of a resolved resource: its ``Ref`` value and ``Fn::GetAtt`` values.
 
-    ref: str
+    Without the account, a ``Ref`` that is an ARN is None and the ARN attributes are left out."""
+
+    ref: str | None
     attributes: dict[str, str]
 
 
@@ -34,7 +45,8 @@ class Target:
 class Scope:
     """The per-resolution state the compiled expressions read."""
 
-    account: str
+    account: str | None
+    """None while evaluating the account-independent part of a plan."""
     region: str
     stack: str
     values: dict[str, Any]
@@ -50,6 +62,18 @@ class Scope:
             condition = self.excluded.get(logical_id)
             raise TemplateError(path, f"{logical_id} is not created: its condition {condition} is false")
         return found
+
+    def ref(self, logical_id: str, path: str) -> str:
+        found = self.target(logical_id, path).ref
+        if found is None:
+            raise AccountNeeded(f"{path}: Ref {logical_id} is an ARN")
+        return found
+
+    def arn(self, service: str, resource: str) -> str:
+        """An ARN in this scope's region and account."""
+        if self.account is None:
+            raise AccountNeeded(f"the ARN of {service} {resource}")
+        return _names.arn(service, self.region, self.account, resource)
 
 
 Expr = Callable[[Scope], Any]

@@ -11,15 +11,14 @@ from typing import Any
 from silo.templates import _names
 from silo.templates._checks import check_keys, join, mapping, one_of, sequence, tag_list, tag_map, text
 from silo.templates._resources import Built, resource_type
-from silo.templates._scope import Scope, Target
+from silo.templates._scope import Scope
 from silo.templates.model import TemplateError
 
 _SCALAR_TYPES = {"String": "S", "Number": "N", "Binary": "B"}
 
 
-def _table_parts(name: str, scope: Scope) -> tuple[str, dict[str, str]]:
-    arn = _names.arn("dynamodb", scope.region, scope.account, f"table/{name}")
-    return arn, {"Arn": arn}
+def _table_arn(name: str) -> _names.Arn:
+    return _names.Arn("dynamodb", f"table/{name}")
 
 
 def _simple_table(logical_id: str, props: dict[str, Any], scope: Scope, path: str) -> Built:
@@ -28,7 +27,6 @@ def _simple_table(logical_id: str, props: dict[str, Any], scope: Scope, path: st
     check_keys(key, ("Name", "Type"), join(path, "PrimaryKey"))
     key_name = text(key.get("Name"), join(path, "PrimaryKey.Name"))
     key_type = one_of(key.get("Type"), _SCALAR_TYPES, join(path, "PrimaryKey.Type"))
-    arn, attributes = _table_parts(name, scope)
     properties = {
         "name": name,
         "key_schema": [{"AttributeName": key_name, "KeyType": "HASH"}],
@@ -40,7 +38,7 @@ def _simple_table(logical_id: str, props: dict[str, Any], scope: Scope, path: st
         "stream_view_type": None,
         "tags": tag_map(props.get("Tags", {}), join(path, "Tags")),
     }
-    return Built(name, arn, properties, Target(name, attributes))
+    return Built(name, _table_arn(name), properties)
 
 
 def _key_schema(value: object, path: str) -> list[dict[str, str]]:
@@ -125,14 +123,14 @@ def _table(logical_id: str, props: dict[str, Any], scope: Scope, path: str) -> B
         if str(spec.get("Enabled", False)).lower() == "true":
             ttl = text(spec.get("AttributeName"), join(path, "TimeToLiveSpecification.AttributeName"))
     stream = None
-    arn, target_attributes = _table_parts(name, scope)
+    arn_attributes: tuple[tuple[str, str], ...] = ()
     if "StreamSpecification" in props:
         spec = mapping(props["StreamSpecification"], join(path, "StreamSpecification"))
         check_keys(spec, ("StreamViewType",), join(path, "StreamSpecification"))
         views = ("NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY")
         stream = one_of(spec.get("StreamViewType"), views, join(path, "StreamSpecification.StreamViewType"))
         # AWS labels a stream with its creation time; a fixed label keeps the ARN deterministic.
-        target_attributes["StreamArn"] = f"{arn}/stream/1970-01-01T00:00:00.000"
+        arn_attributes = (("StreamArn", "/stream/1970-01-01T00:00:00.000"),)
     properties = {
         "name": name,
         "key_schema": key_schema,
@@ -148,7 +146,7 @@ def _table(logical_id: str, props: dict[str, Any], scope: Scope, path: str) -> B
         "stream_view_type": stream,
         "tags": tag_list(props.get("Tags", []), join(path, "Tags")),
     }
-    return Built(name, arn, properties, Target(name, target_attributes))
+    return Built(name, _table_arn(name), properties, arn_attributes)
 
 
 TABLE_TYPES = (

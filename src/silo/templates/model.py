@@ -58,6 +58,10 @@ class Resource:
       ``targets`` (list of {"id", "arn", "input"?});
     - event_bus: ``name``; state_machine: ``name``, ``definition`` (dict), ``type``;
       table: ``name``, ``key_schema``, ``attributes``, ``billing_mode``, ... (as written, resolved).
+
+    ``properties`` is read-only: the results of :meth:`Resolutions.for_account
+    <silo.templates.Resolutions.for_account>` for many accounts share one dict (and what it holds)
+    wherever it cannot differ between them; a consumer that needs a changed copy makes one.
     """
 
     logical_id: str

@@ -1,20 +1,23 @@
-"""Resolving a loaded template for one (account, stack, parameter values).
+"""Resolving a loaded template for one (account, stack, parameter values), or for many accounts.
 
-All account-independent work happened in :func:`~silo.templates.loader.load_template`; here the
-parameter values are checked, conditions evaluated and the compiled expressions run in dependency
-order, each resource registering its ``Ref``/``Fn::GetAtt`` values for the ones after it.
+All work that depends on no parameter value happened in :func:`~silo.templates.loader.load_template`;
+here the parameter values are checked, conditions evaluated and the compiled expressions run in
+dependency order, each resource registering its ``Ref``/``Fn::GetAtt`` values for the ones after it.
+
+:func:`prepare` is the fast path for one stack in many accounts: what cannot differ between the
+accounts is evaluated once (the plan decides what, when the template is loaded), and
+:meth:`Resolutions.for_account` evaluates only the rest.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from silo.templates._checks import text
-from silo.templates._names import check_identity, pseudo_values
-from silo.templates._parameters import parameter_values, placeholder
-from silo.templates._scope import Scope
+from silo.templates._evaluate import Evaluation
+from silo.templates._names import check_account, check_identity, check_location
+from silo.templates._parameters import ParameterValue, parameter_values, placeholder
 from silo.templates.loader import Template, load_template
-from silo.templates.model import RUNNABLE_KINDS, Output, ResolvedTemplate, Resource
+from silo.templates.model import ResolvedTemplate
 
 VALIDATE_ACCOUNT = "000000000000"
 VALIDATE_STACK = "validate"
@@ -46,47 +49,63 @@ def resolve(
     """
     check_identity(account_id, stack_name, region)
     values = parameter_values(template.parameters, parameters or {})
-    scope = Scope(account_id, region, stack_name, {**values, **pseudo_values(account_id, stack_name, region)})
-    plan = template.plan
-    for name, test in plan.conditions:
-        scope.conditions[name] = test(scope)
-    resources: dict[str, Resource] = {}
-    not_runnable: list[str] = []
-    for step in plan.resources:
-        logical_id = step.logical_id
-        if step.condition is not None and not scope.conditions[step.condition]:
-            scope.excluded[logical_id] = step.condition
-            continue
-        kind = step.type
-        built = kind.build(logical_id, step.properties(scope), scope, step.path)
-        scope.targets[logical_id] = built.target
-        depends_on = step.depends_on
-        if scope.excluded:
-            depends_on = tuple(name for name in depends_on if name not in scope.excluded)
-        resources[logical_id] = Resource(
-            logical_id, kind.name, kind.kind, built.physical_name, built.arn, built.properties, depends_on
-        )
-        for resource in (resources[logical_id], *built.generated):
-            resources[resource.logical_id] = resource
-            if resource.kind not in RUNNABLE_KINDS:
-                not_runnable.append(resource.logical_id)
-    outputs: dict[str, Output] = {}
-    for output in plan.outputs:
-        if output.condition is not None and not scope.conditions[output.condition]:
-            continue
-        path = f"Outputs.{output.name}"
-        export = (
-            None if output.export_name is None else text(output.export_name(scope), f"{path}.Export.Name")
-        )
-        value = text(output.value(scope), f"{path}.Value")
-        outputs[output.name] = Output(output.name, value, output.description, export)
-    return ResolvedTemplate(
-        resources=resources,
-        outputs=outputs,
-        parameters=dict(values),
-        description=template.description,
-        not_runnable=tuple(not_runnable),
+    evaluation = Evaluation(
+        template.plan, values, stack_name, region, description=template.description, share=False
     )
+    return evaluation.account(account_id)
+
+
+def prepare(
+    template: Template,
+    parameters: Mapping[str, str | list[str]] | None = None,
+    *,
+    stack_name: str,
+    region: str = "local",
+) -> Resolutions:
+    """Prepare ``template`` for one stack in many accounts: ``prepare(t, p, stack_name=s)
+    .for_account(a)`` equals ``resolve(t, p, account_id=a, stack_name=s)`` for every account ``a``.
+
+    The stack name, region and parameter values are checked here, with the errors :func:`resolve`
+    raises for them. Resources, conditions and outputs that cannot differ between accounts are
+    evaluated once, here; the results of every account share their ``properties`` dicts (read-only:
+    no consumer may change them). Only their ARNs are made per account.
+
+    Raises:
+        TemplateError: for the stack name, region or parameter values.
+    """
+    check_location(stack_name, region)
+    values = parameter_values(template.parameters, parameters or {})
+    return Resolutions(template, values, stack_name, region)
+
+
+class Resolutions:
+    """One template, stack name, region and parameter values, resolved for any account: see
+    :func:`prepare`. Safe to share between threads."""
+
+    __slots__ = ("_evaluation", "parameters", "region", "stack_name", "template")
+
+    def __init__(
+        self, template: Template, values: dict[str, ParameterValue], stack_name: str, region: str
+    ) -> None:
+        self.template = template
+        self.stack_name = stack_name
+        self.region = region
+        self.parameters: Mapping[str, ParameterValue] = values
+        """The checked parameter values, defaults filled in (read-only)."""
+        self._evaluation = Evaluation(
+            template.plan, values, stack_name, region, description=template.description, share=True
+        )
+
+    @property
+    def shared(self) -> frozenset[str]:
+        """The resources evaluated once, whose ``properties`` every account's result shares (empty
+        when that part fails: each account then resolves everything and gets its own error)."""
+        return self._evaluation.shared
+
+    def for_account(self, account_id: str) -> ResolvedTemplate:
+        """Equal to :func:`resolve` for this account, errors included."""
+        check_account(account_id)
+        return self._evaluation.account(account_id)
 
 
 def validate(

@@ -6,7 +6,7 @@ import contextlib
 import copy
 import json
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -18,7 +18,7 @@ from tests.unit.templates._fixtures import FIXTURES
 _TEXTS = [
     case["template"] for path in sorted(FIXTURES.glob("*.yaml")) for case in yaml.safe_load(path.read_text())
 ]
-_VALUES: list[Any] = [
+VALUES: list[Any] = [
     None, 0, -1, 1.5, True, "", "x", "AWS::NoValue", "${AWS::Region}", [], {}, [[[]]], ["a", 1], {"a": 1},
     {"Ref": "AWS::NoValue"}, {"Ref": "x"}, {"Ref": []}, {"Ref": "Bus"}, {"Fn::If": ["c", 1, 2]},
     {"Fn::If": [[], 1, 2]}, {"Fn::Sub": "${x}"}, {"Fn::Sub": ["${a}", {"a": []}]},
@@ -48,23 +48,39 @@ def _attempt(text: str) -> None:
         resolve(load_template(text), account_id="123456789012", stack_name="shop")
 
 
+def loaded_documents() -> list[Any]:
+    """The fixture templates that load, as documents."""
+    documents = [_document(text) for text in _TEXTS]
+    return [document for document in documents if document is not None]
+
+
+def mutate(
+    rng: random.Random,
+    documents: list[Any],
+    values: list[Any] = VALUES,
+    where: Callable[[tuple[Any, ...]], bool] = bool,
+) -> Any:
+    """A copy of one of ``documents`` with one to three nodes (at paths ``where`` accepts) replaced by one
+    of ``values``."""
+    document = copy.deepcopy(rng.choice(documents))
+    paths = [path for path in _paths(document) if where(path)]
+    for path in rng.sample(paths, min(len(paths), rng.randint(1, 3))):
+        parent = document
+        try:
+            for key in path[:-1]:
+                parent = parent[key]
+            parent[path[-1]] = copy.deepcopy(rng.choice(values))
+        except (KeyError, IndexError, TypeError):
+            continue  # an earlier mutation replaced an ancestor
+    return document
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_mutated_structure(seed: int) -> None:
     rng = random.Random(seed)
-    documents = [_document(text) for text in _TEXTS]
-    documents = [document for document in documents if document is not None]
+    documents = loaded_documents()
     for _ in range(1000):
-        document = copy.deepcopy(rng.choice(documents))
-        paths = list(_paths(document))[1:]
-        for path in rng.sample(paths, min(len(paths), rng.randint(1, 3))):
-            parent = document
-            try:
-                for key in path[:-1]:
-                    parent = parent[key]
-                parent[path[-1]] = copy.deepcopy(rng.choice(_VALUES))
-            except (KeyError, IndexError, TypeError):
-                continue  # an earlier mutation replaced an ancestor
-        _attempt(json.dumps(document))
+        _attempt(json.dumps(mutate(rng, documents)))
 
 
 @pytest.mark.parametrize("seed", range(3))
