@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import threading
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -237,8 +240,35 @@ def _many(conn: sa.Connection, statement: sa.Executable, rows: list[dict[str, An
     execute_many(conn, statement, rows)
 
 
+_ENCODED_LOCK = threading.Lock()
+_JSON_COLUMNS = frozenset({"environment", "tags", "on_failure"})
+
+
 def _function_values(props: dict[str, Any]) -> dict[str, Any]:
-    return {name: props.get(name) for name in _FUNCTION_VALUES}
+    return {
+        name: _encoded(props.get(name)) if name in _JSON_COLUMNS else props.get(name)
+        for name in _FUNCTION_VALUES
+    }
+
+
+# JSON of the dicts a fleet deploy shares between accounts (a template's account-independent
+# properties are one object for every account): encoded once, keyed by identity. Each entry holds
+# its dict, so an id is never reused while cached.
+_ENCODED: OrderedDict[int, tuple[object, EncodedJSON]] = OrderedDict()
+
+
+def _encoded(value: Any) -> Any:
+    if value is None:
+        return None
+    hit = _ENCODED.get(id(value))
+    if hit is not None and hit[0] is value:
+        return hit[1]
+    encoded = EncodedJSON(json.dumps(value, separators=(",", ":")))
+    with _ENCODED_LOCK:
+        _ENCODED[id(value)] = (value, encoded)
+        if len(_ENCODED) > 8192:
+            _ENCODED.popitem(last=False)
+    return encoded
 
 
 def _resource_values(want: Desired, revision: str | None, status: str, now: datetime) -> dict[str, Any]:
