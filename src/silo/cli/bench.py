@@ -84,3 +84,19 @@ def bench_fleet(
         database_url=database_url,
     )
     _report(as_json, result, "bench fleet")
+
+
+@app.command("schedules")
+def bench_schedules(
+    schedules: Annotated[
+        int, typer.Option(min=1, max=10_000_000, help="rate() schedules to simulate.")
+    ] = 100_000,
+    period_s: Annotated[int, typer.Option(min=60, help="Their period in seconds (rate(N minutes)).")] = 300,
+    window_s: Annotated[int, typer.Option(min=1, help="Virtual seconds to simulate.")] = 600,
+    as_json: JsonOutput = False,
+) -> None:
+    """Simulate SCHEDULES rate schedules on a virtual clock through the platform's one timer: how evenly
+    the deterministic jitter spreads them (vs all aligned) and the memory each takes."""
+    from silo.schedules.simulation import run_benchmark
+
+    _report(as_json, run_benchmark(schedules, period_s, window_s), "bench schedules")

@@ -1,4 +1,4 @@
-"""``silo bench fleet`` runs end to end on a small fleet and reports the fields the issue names."""
+"""The self-contained `silo bench ...` commands run end to end at a small size and print their fields."""
 
 from __future__ import annotations
 
@@ -29,3 +29,12 @@ def test_the_cli_prints_one_json_object_last(count: int) -> None:
     assert out.exit_code == 0, out.output
     parsed = json.loads(out.output.strip().splitlines()[-1])
     assert parsed["accounts"] == count and parsed["functions_total"] == 2 * count
+
+
+def test_bench_schedules_prints_the_issue_fields() -> None:
+    out = CliRunner().invoke(app, ["bench", "schedules", "--schedules", "3000", "--json"])
+    assert out.exit_code == 0, out.output
+    parsed = json.loads(out.output.strip().splitlines()[-1])
+    assert parsed["peak_to_mean_unjittered"] == 300.0
+    assert parsed["peak_to_mean"] < 3
+    assert 0 < parsed["bytes_per_schedule"] < 1000
