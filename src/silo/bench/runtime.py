@@ -19,6 +19,7 @@ from silo.accounts import AccountSpec
 from silo.bench.stats import percentile, scratch_settings
 from silo.functions import FunctionSettings, InvokeOutcome, zip_directory
 from silo.platform import AccountHandle, Platform
+from silo.settings import Settings
 
 NOOP = "def handler(event, context):\n    return event\n"
 
@@ -29,20 +30,24 @@ def run(
     warm_samples: int = 5000,
     throughput_seconds: float = 3.0,
     threads: int = 4,
+    processes: int | None = None,
     registered_accounts: int = 1000,
     functions_per_account: int = 100,
 ) -> dict[str, Any]:
+    """``threads`` invokers in all, spread over ``processes`` platform processes (default: one per
+    core) for the throughput figure; everything else runs in this process."""
+    processes = max(1, min(processes or os.cpu_count() or 1, threads))
     with scratch_settings(idle_timeout_s=1.0) as settings:
         platform = Platform.open(settings)
         try:
-            handle = _tenant(platform, limit=max(threads * 2, 10))
+            handle, token = _tenant(platform, limit=max(threads * 2, 10))
             code = _code()
             handle.functions.create("warmup", code, FunctionSettings(handler="app.handler"))
             handle.functions.invoke("warmup")  # unpack the artifact and start the zygote once
             interpreter = _interpreter_start_ms(30)
             cold = _cold_starts(handle, code, cold_samples)
             warm = _warm_invokes(handle, warm_samples)
-            throughput = _throughput(handle, throughput_seconds, threads)
+            throughput = _throughput(settings, token, throughput_seconds, threads, processes)
             idle = _idle_processes(platform)
             memory = _registered_memory(platform, code, registered_accounts, functions_per_account)
         finally:
@@ -56,6 +61,7 @@ def run(
         "warm_invoke_us_p99": round(percentile(warm, 99), 1),
         "throughput_per_s": round(throughput, 1),
         "threads": threads,
+        "processes": processes,
         "idle_processes_after_timeout": idle,
         "sandbox": platform.runtime.sandbox_level(),
         **memory,
@@ -63,13 +69,13 @@ def run(
     }
 
 
-def _tenant(platform: Platform, *, limit: int) -> AccountHandle:
+def _tenant(platform: Platform, *, limit: int) -> tuple[AccountHandle, str]:
     init = platform.initialise()
     assert init is not None
     mgmt = platform.management(platform.authenticate(init.root_key.token))
     account = mgmt.create_account(AccountSpec("bench", "bench@silo.example", concurrency_limit=limit))
     token = mgmt.issue_account_key(account.account_id, "bench").token
-    return platform.account(platform.authenticate(token))
+    return platform.account(platform.authenticate(token)), token
 
 
 def _code() -> bytes:
@@ -110,23 +116,88 @@ def _warm_invokes(handle: AccountHandle, samples: int) -> list[float]:
     return out
 
 
-def _throughput(handle: AccountHandle, seconds: float, threads: int) -> float:
-    counts = [0] * threads
-    stop = time.perf_counter() + seconds
+def _throughput(settings: Settings, token: str, seconds: float, threads: int, processes: int) -> float:
+    """No-op invocations per second through the account API, by ``threads`` invokers spread over
+    ``processes`` worker processes, each a ``Platform`` of its own on the same home and database
+    (as several API workers of one node would be): one Python process is bound by its GIL."""
+    env = {
+        **os.environ,
+        "SILO_HOME": str(settings.home),
+        "SILO_RUNTIME_DIR": str(settings.runtime_dir),
+        "SILO_IDLE_TIMEOUT_SECONDS": str(settings.idle_timeout_s),
+        "SILO_DATABASE_URL": settings.database_url or "",
+        "SILO_DATABASE_SCHEMA": settings.database_schema or "",
+    }
+    shares = [threads // processes + (i < threads % processes) for i in range(processes)]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WORKER, token, str(share), str(seconds)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            text=True,
+        )
+        for share in shares
+    ]
+    try:
+        for worker in workers:  # each has warmed its own environments
+            assert worker.stdout is not None
+            if worker.stdout.readline().strip() != "ready":
+                raise RuntimeError("a throughput worker failed to start")
+        start_at = time.time() + 0.2
+        for worker in workers:
+            assert worker.stdin is not None
+            worker.stdin.write(f"{start_at}\n")
+            worker.stdin.flush()
+        total = 0
+        for worker in workers:
+            out, _ = worker.communicate(timeout=seconds + 60)
+            total += int(out.split()[-1])
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
+    return total / seconds
 
-    def worker(slot: int) -> None:
-        invoke = handle.functions.invoke
-        while time.perf_counter() < stop:
-            invoke("warmup", b"{}")
-            counts[slot] += 1
 
-    started = time.perf_counter()
-    pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    return sum(counts) / (time.perf_counter() - started)
+_WORKER = "from silo.bench.runtime import throughput_worker; throughput_worker()"
+
+
+def throughput_worker() -> None:
+    """(A throughput worker process.) argv: account key, threads, seconds; SILO_* name the platform.
+    Prints "ready" once warm, reads the wall-clock start time, prints how many invocations finished
+    in the window."""
+    token, threads, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+    platform = Platform.open(Settings.from_env())
+    try:
+        handle = platform.account(platform.authenticate(token))
+        counts = [0] * threads
+        barrier = threading.Barrier(threads + 1)
+
+        def worker(slot: int) -> None:
+            invoke = handle.functions.invoke
+            invoke("warmup", b"{}")  # one warm environment per invoker before the clock starts
+            barrier.wait()
+            barrier.wait()
+            time.sleep(max(0.0, start_at - time.time()))
+            while time.time() < stop_at:
+                invoke("warmup", b"{}")
+                counts[slot] += 1
+
+        pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
+        for t in pool:
+            t.start()
+        barrier.wait()
+        print("ready", flush=True)
+        start_at = float(sys.stdin.readline())
+        stop_at = start_at + seconds
+        barrier.wait()
+        for t in pool:
+            t.join()
+        print(sum(counts), flush=True)
+    finally:
+        platform.close()
 
 
 def _idle_processes(platform: Platform) -> int:

@@ -44,26 +44,32 @@ def check_payload(payload: bytes | None, invocation_type: str) -> bytes:
             f"invocation_type: one of {', '.join(INVOCATION_TYPES)}, got {invocation_type!r}",
             field="invocation_type",
         )
-    body = payload if payload not in (None, b"") else b"{}"
-    assert body is not None
+    if not payload:
+        return b"{}"
     limit = ASYNC_PAYLOAD_LIMIT if invocation_type == "Event" else SYNC_PAYLOAD_LIMIT
-    if len(body) > limit:
+    if len(payload) > limit:
         raise RequestTooLarge(
-            f"payload is {len(body)} bytes; {invocation_type} invocations take at most {limit}"
+            f"payload is {len(payload)} bytes; {invocation_type} invocations take at most {limit}"
         )
     try:
-        json.loads(body, parse_constant=_not_json)
+        if payload[:3] == b"\xef\xbb\xbf" or b"\x00" in payload[:4]:
+            json.loads(payload, parse_constant=_not_json)  # a BOM or UTF-16/32: json's own detection
+        else:
+            _DECODER.decode(payload.decode())
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValidationError(
             f"payload: could not parse request body into JSON ({exc})", field="payload"
         ) from None
     except RecursionError:
         raise ValidationError("payload: JSON nested too deeply", field="payload") from None
-    return bytes(body)
+    return payload if type(payload) is bytes else bytes(payload)
 
 
 def _not_json(constant: str) -> Any:
     raise ValueError(f"{constant} is not a JSON value")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_not_json)
 
 
 def channel_handler(scope: Functions) -> OnCall:

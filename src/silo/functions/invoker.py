@@ -8,48 +8,85 @@ from __future__ import annotations
 
 import os
 import random
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from silo.accounts import AccountContext
 from silo.errors import Throttled
 from silo.functions.artifacts import ArtifactStore
 from silo.functions.models import AsyncConfig, FunctionConfig
-from silo.functions.quotas import ConcurrencyQuotas, QuotaView
-from silo.runtime import EnvironmentSpec, RuntimeHost
+from silo.functions.quotas import ConcurrencyQuotas
+from silo.runtime import Claim, EnvironmentSpec, InvocationResult, RuntimeHost
 from silo.telemetry import Logs, Metrics
 
 NAMESPACE = "Functions"
 OnCall = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-@dataclass(frozen=True, slots=True)
 class Target:
-    """A function version resolved for invocation, with the quota facts it runs under."""
+    """A function version resolved for invocation, with the quota facts it runs under.
 
-    config: FunctionConfig
-    executed_version: str
-    reserved: int | None
-    reserved_total: int
-    account_limit: int
-    async_config: AsyncConfig
+    Cached by the engine (``TargetCache``) and shared by every invocation of that version on this node;
+    ``spec`` (the runtime's view of it) is filled in on its first run and reused after.
+    """
+
+    __slots__ = (
+        "account_limit",
+        "async_config",
+        "config",
+        "executed_version",
+        "log_group",
+        "reserved",
+        "reserved_total",
+        "spec",
+    )
+
+    def __init__(
+        self,
+        config: FunctionConfig,
+        executed_version: str,
+        reserved: int | None,
+        reserved_total: int,
+        account_limit: int,
+        async_config: AsyncConfig,
+    ) -> None:
+        self.config = config
+        self.executed_version = executed_version
+        self.reserved = reserved
+        self.reserved_total = reserved_total
+        self.account_limit = account_limit
+        self.async_config = async_config
+        self.log_group = log_group(config.name)
+        self.spec: EnvironmentSpec | None = None
+
+    def __repr__(self) -> str:
+        return f"Target({self.config.name!r}, version={self.executed_version!r})"
 
 
-@dataclass(frozen=True, slots=True)
 class InvokeOutcome:
-    request_id: str
-    executed_version: str
-    payload: bytes | None
-    error: dict[str, Any] | None
-    cold_start: bool
-    duration_ms: float
-    logs: str
+    """A synchronous invocation's result; ``logs`` (START ... REPORT) is composed when first read."""
+
+    __slots__ = ("_result", "cold_start", "duration_ms", "error", "executed_version", "payload", "request_id")
+
+    def __init__(self, request_id: str, executed_version: str, result: InvocationResult) -> None:
+        self.request_id = request_id
+        self.executed_version = executed_version
+        self.payload: bytes | None = result.payload
+        self.error: dict[str, Any] | None = result.error
+        self.cold_start: bool = result.cold_start
+        self.duration_ms: float = result.duration_ms
+        self._result = result
+
+    @property
+    def logs(self) -> str:
+        return self._result.logs
 
     @property
     def function_error(self) -> str | None:
         return "Unhandled" if self.error is not None else None
+
+    def __repr__(self) -> str:
+        return f"InvokeOutcome(request_id={self.request_id!r}, error={self.error!r})"
 
 
 # Request ids only need to be unique, not unpredictable; os.urandom costs a syscall per call.
@@ -57,7 +94,12 @@ _ids = random.Random(int.from_bytes(os.urandom(16), "big"))
 
 
 def new_request_id() -> str:
-    return str(uuid.UUID(int=_ids.getrandbits(128), version=4))
+    """A random (version 4) UUID in its usual text form."""
+    h = f"{_ids.getrandbits(128):032x}"
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+
+
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
 
 
 def log_group(function_name: str) -> str:
@@ -87,54 +129,57 @@ class Invoker:
         *,
         request_id: str | None = None,
         on_call: OnCall | None = None,
+        claim: Claim | None = None,
     ) -> InvokeOutcome:
-        """Invoke synchronously; raises ``Throttled`` when over quota (and counts it)."""
-        config = target.config
+        """Invoke synchronously; raises ``Throttled`` when over quota (and counts it). ``claim`` (from
+        ``RuntimeHost.claim``) is used up, or released."""
         account = context.account_id
-        request_id = request_id or new_request_id()
-        view = QuotaView(target.account_limit, target.reserved_total, target.reserved)
+        name = target.config.name
+        reserved = target.reserved
+        quotas = self.quotas
         try:
-            lease = self.quotas.lease(account, config.name, view)
-            in_flight = lease.__enter__()
+            in_flight = quotas.acquire(account, name, target.account_limit, target.reserved_total, reserved)
         except Throttled:
-            self._metrics.record(context, NAMESPACE, "Throttles", config.name, 1)
+            if claim is not None:
+                self.runtime.release(claim)
+            self._metrics.record_for(account, NAMESPACE, "Throttles", name, 1)
             raise
+        request_id = request_id or new_request_id()
         try:
-            spec = EnvironmentSpec(
-                account_id=account,
-                function_name=config.name,
-                version=target.executed_version,
-                revision=config.revision,
-                code_dir=self._artifacts.code_dir(config.code_sha256),
-                handler=config.handler,
-                memory_mb=config.memory_size,
-                timeout_s=float(config.timeout),
-                environment=config.environment,
-            )
-            result = self.runtime.invoke(spec, request_id, payload, on_call=on_call)
+            spec = target.spec
+            if spec is None or spec.account_id != account:
+                try:
+                    spec = self._spec(account, target)
+                except BaseException:
+                    if claim is not None:
+                        self.runtime.release(claim)
+                    raise
+            result = self.runtime.invoke(spec, request_id, payload, on_call=on_call, claim=claim)
         finally:
-            lease.__exit__(None, None, None)
-        name = config.name
-        samples = [
-            ("Invocations", name, 1),
-            ("Duration", name, result.duration_ms),
-            ("ConcurrentExecutions", name, in_flight),
-            ("ConcurrentExecutions", "", in_flight),
-            ("ColdStarts" if result.cold_start else "WarmStarts", name, 1),
-        ]
-        if result.init_ms is not None:
-            samples.append(("InitDuration", name, result.init_ms))
-        if result.error is not None:
-            samples.append(("Errors", name, 1))
-        self._metrics.record_many(account, NAMESPACE, samples)
-        if result.logs:
-            self._logs.append_for(account, log_group(config.name), request_id, result.logs)
-        return InvokeOutcome(
-            request_id=request_id,
-            executed_version=target.executed_version,
-            payload=result.payload,
-            error=result.error,
-            cold_start=result.cold_start,
-            duration_ms=result.duration_ms,
-            logs=result.logs,
+            quotas.release(account, name, reserved)
+        self._metrics.invocation(
+            account,
+            name,
+            result.duration_ms,
+            in_flight,
+            result.cold_start,
+            result.init_ms,
+            result.error is not None,
         )
+        self._logs.append_result(account, target.log_group, request_id, result.log_text)
+        return InvokeOutcome(request_id, target.executed_version, result)
+
+    def _spec(self, account: str, target: Target) -> EnvironmentSpec:
+        config = target.config
+        spec = target.spec = EnvironmentSpec(
+            account_id=account,
+            function_name=config.name,
+            version=target.executed_version,
+            revision=config.revision,
+            code_dir=self._artifacts.code_dir(config.code_sha256),
+            handler=config.handler,
+            memory_mb=config.memory_size,
+            timeout_s=float(config.timeout),
+            environment=config.environment,
+        )
+        return spec

@@ -31,40 +31,52 @@ class ConcurrencyQuotas:
         self._reserved: dict[tuple[str, str], int] = {}
         self._account_total: dict[str, int] = {}
 
-    @contextmanager
-    def lease(self, account: str, function: str, view: QuotaView) -> Iterator[int]:
-        """Hold one concurrent execution; yields the account's in-flight count. Raises ``Throttled``."""
-        key = (account, function)
+    def acquire(
+        self, account: str, function: str, limit: int, reserved_total: int, reserved: int | None
+    ) -> int:
+        """Take one concurrent execution; returns the account's in-flight count. Raises ``Throttled``.
+
+        Every ``acquire`` that returns must be paired with one ``release`` with the same arguments.
+        """
         with self._lock:
-            if view.reserved is not None:
+            if reserved is not None:
+                key = (account, function)
                 running = self._reserved.get(key, 0)
-                if running >= view.reserved:
+                if running >= reserved:
                     raise Throttled(
-                        f"Rate Exceeded: function {function} is at its reserved concurrency "
-                        f"({view.reserved})",
+                        f"Rate Exceeded: function {function} is at its reserved concurrency ({reserved})",
                         reason="ReservedFunctionConcurrentInvocationLimitExceeded",
                     )
                 self._reserved[key] = running + 1
             else:
                 running = self._unreserved.get(account, 0)
-                if running >= max(view.account_limit - view.reserved_total, 0):
+                if running >= limit - reserved_total:
                     raise Throttled(
-                        f"Rate Exceeded: account concurrency limit reached ({view.account_limit}, "
-                        f"{view.reserved_total} reserved)",
+                        f"Rate Exceeded: account concurrency limit reached ({limit}, "
+                        f"{reserved_total} reserved)",
                         reason="ConcurrentInvocationLimitExceeded",
                     )
                 self._unreserved[account] = running + 1
             total = self._account_total.get(account, 0) + 1
             self._account_total[account] = total
+            return total
+
+    def release(self, account: str, function: str, reserved: int | None) -> None:
+        with self._lock:
+            if reserved is not None:
+                _decrement(self._reserved, (account, function))
+            else:
+                _decrement(self._unreserved, account)
+            _decrement(self._account_total, account)
+
+    @contextmanager
+    def lease(self, account: str, function: str, view: QuotaView) -> Iterator[int]:
+        """Hold one concurrent execution; yields the account's in-flight count. Raises ``Throttled``."""
+        total = self.acquire(account, function, view.account_limit, view.reserved_total, view.reserved)
         try:
             yield total
         finally:
-            with self._lock:
-                if view.reserved is not None:
-                    _decrement(self._reserved, key)
-                else:
-                    _decrement(self._unreserved, account)
-                _decrement(self._account_total, account)
+            self.release(account, function, view.reserved)
 
     def in_flight(self, account: str) -> int:
         with self._lock:

@@ -13,7 +13,7 @@ from silo.errors import NotFound, SiloError, ValidationError
 from silo.functions import invocation
 from silo.functions.async_queue import AsyncItem
 from silo.functions.engine import FunctionsEngine
-from silo.functions.invoker import InvokeOutcome, Target, log_group
+from silo.functions.invoker import InvokeOutcome, OnCall, Target, log_group
 from silo.functions.models import (
     DEFAULT_RUNTIME,
     LATEST,
@@ -28,6 +28,7 @@ from silo.functions.models import (
 )
 from silo.functions.packaging import check_archive
 from silo.functions.repository import FunctionRepository, new_revision
+from silo.runtime import Claim
 from silo.store.pages import Page
 from silo.telemetry import Datapoint, LogEvent
 
@@ -68,6 +69,7 @@ class Functions:
         self._guard = guard
         self._engine = engine
         self._repo = FunctionRepository(guard.context)
+        self._on_call: OnCall | None = None
 
     @property
     def context(self) -> AccountContext:
@@ -230,7 +232,17 @@ class Functions:
         account = self._guard.authorize(
             "functions:Invoke", {"FunctionName": name, "InvocationType": invocation_type}
         )
-        target = self.resolve(name, qualifier, account)
+        claim = None
+        target = self._cached(name, qualifier, account)
+        if target is None:  # a query follows; a first invocation wakes a spare meanwhile
+            if invocation_type == "RequestResponse" and _call_depth.get() < MAX_CALL_DEPTH:
+                claim = self._claim(name, qualifier)
+            try:
+                target = self._load(name, qualifier, account)
+            except BaseException:
+                if claim is not None:
+                    self._engine.invoker.runtime.release(claim)
+                raise
         if invocation_type == "DryRun":
             return DryRunOk(name)
         if invocation_type == "Event":
@@ -246,29 +258,54 @@ class Functions:
             raise invocation.RecursiveInvocation(name, MAX_CALL_DEPTH)
         token = _call_depth.set(depth + 1)
         try:
-            return self._engine.invoker.run(
-                self.context, target, body, on_call=invocation.channel_handler(self)
-            )
+            on_call = self._on_call
+            if on_call is None:
+                on_call = self._on_call = invocation.channel_handler(self)
+            return self._engine.invoker.run(self.context, target, body, on_call=on_call, claim=claim)
         finally:
             _call_depth.reset(token)
 
+    def _claim(self, name: str, qualifier: str | None) -> Claim | None:
+        """(A target that is not cached.) A spare woken while the function is looked up, when none of
+        its environments is idle here, so that a first invocation will need a new one."""
+        version = qualifier or LATEST
+        if version != LATEST and not version.isdigit():
+            return None  # an alias: its version is only known after the lookup
+        runtime = self._engine.invoker.runtime
+        if runtime.has_idle(self.context.account_id, name, version):
+            return None
+        return runtime.claim()
+
     def resolve(self, name: str, qualifier: str | None, account: Account) -> Target:
+        return self._cached(name, qualifier, account) or self._load(name, qualifier, account)
+
+    def _cached(self, name: str, qualifier: str | None, account: Account) -> Target | None:
         check_function_name(name)
-        key = (self.context.account_id, name, qualifier or LATEST)
-        cached = self._engine.targets.get(key)
+        cached = self._engine.targets.get((self.context.account_id, name, qualifier or LATEST))
         if cached is not None and cached.account_limit == account.concurrency_limit:
             return cached
-        with self._engine.store.read() as conn:
-            function, reserved_total = self._repo.get_with_reserved_total(conn, name)
-            config = self._qualified(conn, function, qualifier or LATEST)
-            target = Target(
-                config=config,
-                executed_version=config.version,
-                reserved=function.reserved_concurrency,
-                reserved_total=reserved_total,
-                account_limit=account.concurrency_limit,
-                async_config=function.async_config,
-            )
+        return None
+
+    def _load(self, name: str, qualifier: str | None, account: Account) -> Target:
+        key = (self.context.account_id, name, qualifier or LATEST)
+        if qualifier is None or qualifier == LATEST:  # the common case: one query, no transaction
+            found = self._engine.latest.get(self.context.account_id, name)
+            if found is None:
+                raise NotFound(f"function not found: {name}", function=name)
+            function, reserved_total = found
+            config = function.config
+        else:
+            with self._engine.store.read() as conn:
+                function, reserved_total = self._repo.get_with_reserved_total(conn, name)
+                config = self._qualified(conn, function, qualifier)
+        target = Target(
+            config=config,
+            executed_version=config.version,
+            reserved=function.reserved_concurrency,
+            reserved_total=reserved_total,
+            account_limit=account.concurrency_limit,
+            async_config=function.async_config,
+        )
         self._engine.targets.put(key, target)
         return target
 

@@ -29,6 +29,7 @@ from silo.runtime import _protocol as proto
 from silo.runtime._serve import Logs, serve
 
 _PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+_CACHE_TAG = sys.implementation.cache_tag
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +50,14 @@ class InitFailure(Exception):
         self.error = error
 
 
-def run(sock: socket.socket, req: dict[str, Any], boot: Boot, tmp_dir: str, started: float) -> int:
+def run(
+    sock: socket.socket,
+    reader: proto.FrameReader,
+    req: dict[str, Any],
+    boot: Boot,
+    tmp_dir: str,
+    started: float,
+) -> int:
     """Specialise, import the handler, report INIT and serve; the process exit code."""
     logs = Logs()
     error: dict[str, Any] | None = None
@@ -75,7 +83,7 @@ def run(sock: socket.socket, req: dict[str, Any], boot: Boot, tmp_dir: str, star
     proto.send_parts(sock, (head, text, body))
     if error is not None:
         return 1
-    return serve(sock, handler, logs)
+    return serve(sock, reader, handler, logs)
 
 
 def specialise(req: dict[str, Any], boot: Boot, tmp_dir: str) -> None:
@@ -88,6 +96,11 @@ def specialise(req: dict[str, Any], boot: Boot, tmp_dir: str) -> None:
         raise OSError(f"the code directory is not accessible to uid {os.getuid()}: {exc}") from None
     sys.path.insert(0, code_dir)
     sys.dont_write_bytecode = True
+    set_context(req)
+
+
+def set_context(req: dict[str, Any]) -> None:
+    """The per-environment constants of the handler's ``context``."""
     ctx = _context.LambdaContext
     ctx.function_name = req["function_name"]
     ctx.function_version = req["version"]
@@ -181,8 +194,11 @@ def _import_from_pyc(name: str) -> ModuleType | None:
         or any(entry.startswith(f"{name}.") and entry.endswith(".so") for entry in entries)
     ):
         return None
-    source = os.path.join(code_dir, f"{name}.py")
-    cached = importlib.util.cache_from_source(source)
+    source = f"{code_dir}/{name}.py"
+    if sys.pycache_prefix is None and _CACHE_TAG is not None:
+        cached = f"{code_dir}/__pycache__/{name}.{_CACHE_TAG}.pyc"  # what cache_from_source gives
+    else:
+        cached = importlib.util.cache_from_source(source)
     try:
         with open(cached, "rb") as pyc:
             data = pyc.read()
@@ -191,12 +207,17 @@ def _import_from_pyc(name: str) -> ModuleType | None:
     if data[:4] != importlib.util.MAGIC_NUMBER or int.from_bytes(data[4:8], "little") != 0b01:
         return None
     code = marshal.loads(memoryview(data)[16:])
-    spec = importlib.machinery.ModuleSpec(
-        name, importlib.machinery.SourceFileLoader(name, source), origin=source
-    )
+    loader = importlib.machinery.SourceFileLoader(name, source)
+    spec = importlib.machinery.ModuleSpec(name, loader, origin=source)
     spec.has_location = True
     spec.cached = cached
-    module = importlib.util.module_from_spec(spec)
+    # What module_from_spec sets for a top-level source module, without its generic machinery.
+    module = ModuleType(name)
+    module.__spec__ = spec
+    module.__loader__ = loader
+    module.__package__ = ""
+    module.__file__ = source
+    module.__cached__ = cached  # type: ignore[attr-defined]
     sys.modules[name] = module
     try:
         exec(code, module.__dict__)

@@ -35,10 +35,12 @@ from silo.runtime._models import EnvironmentSpec, InvocationResult
 from silo.runtime._paths import make_host_dir
 from silo.runtime._pool import Pool
 from silo.runtime._process import EnvironmentProcess, EnvironmentStale
+from silo.runtime._uids import BLOCK as UID_BLOCK
 from silo.runtime._uids import UidAllocator, UidsExhausted
 from silo.runtime.errors import RuntimeCapacityError, RuntimeStartError
 
 SPARES = 2  # processes the zygote keeps forked and half specialised (see _spare)
+Claim = EnvironmentProcess  # a spare woken for a function that is still being looked up
 
 
 class RuntimeHost:
@@ -50,6 +52,8 @@ class RuntimeHost:
         max_environments: live environments across all keys; past it the least recently used idle
             environment of another key is evicted, else ``RuntimeCapacityError`` (429).
         sandbox: "auto", "dedicated-user", "rlimits-only" (or "bubblewrap", not implemented yet).
+        user_ids: (dedicated-user) how many ids of its block the host uses, the probe included
+            (fewer in tests, to see them reused).
     """
 
     def __init__(
@@ -59,9 +63,12 @@ class RuntimeHost:
         idle_timeout_s: float = 60.0,
         max_environments: int = 1000,
         sandbox: str = "auto",
+        user_ids: int = UID_BLOCK,
     ) -> None:
         self._level = resolve_sandbox(sandbox)
-        self._uids = UidAllocator() if self._level == "dedicated-user" else None
+        self._uids = UidAllocator(user_ids) if self._level == "dedicated-user" else None
+        if self._uids is not None:
+            self._uids.sweep_block()  # processes an earlier host of this block may have left
         self._probe = None if self._uids is None else self._uids.probe  # "any environment's uid"
         self._idle_timeout = idle_timeout_s
         self._max = max_environments
@@ -78,6 +85,7 @@ class RuntimeHost:
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._pool = Pool()
+        self._claims = 0  # claimed spares not bound to a function yet (they count as environments)
         self._zygote: ZygoteProcess | None = None
         self._zygote_wanted = False
         self._zygote_error: BaseException | None = None
@@ -96,18 +104,21 @@ class RuntimeHost:
         *,
         on_call: OnCall | None = None,
         deadline: float | None = None,
+        claim: Claim | None = None,
     ) -> InvocationResult:
         """Run one invocation; function failures come back in ``InvocationResult.error``.
 
         ``deadline`` is a ``time.monotonic()`` value that caps ``spec.timeout_s``. ``on_call`` serves
-        the function's ``silo.runtime.channel.call`` requests in this thread.
+        the function's ``silo.runtime.channel.call`` requests in this thread. ``claim`` (from
+        ``claim()``) becomes the environment if none of ``spec``'s is idle; it is used up either way.
 
         Raises:
             RuntimeCapacityError: ``max_environments`` are alive and none is idle.
             RuntimeStartError: the host is closed, or no environment could be started.
         """
         for _ in range(8):
-            env, cold = self._checkout(spec)
+            env, cold = self._checkout(spec, claim)
+            claim = None
             try:
                 result = env.invoke(request_id, payload, on_call, deadline, cold)
             except EnvironmentStale:
@@ -122,6 +133,47 @@ class RuntimeHost:
                 self._discard(env)
             return result
         raise RuntimeStartError("no working environment could be found")
+
+    def claim(self) -> Claim | None:
+        """Wake a spare for an environment whose function is not known yet.
+
+        For a caller about to look a function up that has no idle environment here: the spare takes
+        its user id and says HELLO meanwhile, and ``invoke(..., claim=...)`` hands it the function.
+        None when no spare can be had now (``invoke`` then forks as usual). A claim is used up by
+        ``invoke``; one that is not must be given to ``release``.
+        """
+        with self._lock:
+            if self._closed or self._pool.count() + self._claims >= self._max:
+                return None
+            uid = None
+            sweep = False
+            if self._uids is not None:
+                try:
+                    uid, sweep = self._uids.take()
+                except UidsExhausted:
+                    return None
+            env = EnvironmentProcess(
+                f"{self._nonce}-{next(self._ids)}", None, self._host_str, uid, self._uid_done, sweep=sweep
+            )
+            self._claims += 1
+        try:
+            self._fork(env)
+        except Exception:  # no spare will take it: nothing to wait for
+            with self._lock:
+                self._claims -= 1
+            env.destroy()
+            return None
+        return env
+
+    def release(self, claim: Claim) -> None:
+        """Let an unused claim go (its process is ended; its user id comes back once it has)."""
+        with self._lock:
+            self._claims -= 1
+        claim.destroy(hello_wait=1.0)  # learn its pid, so its user id can be confirmed free
+
+    def has_idle(self, account_id: str, function_name: str, version: str) -> bool:
+        """Whether an idle environment of this function version (any revision) is waiting here."""
+        return self._pool.has_idle(account_id, function_name, version)
 
     def start(self) -> None:
         """Start the zygote now instead of on the first invocation (optional; ~0.2 s once)."""
@@ -170,21 +222,32 @@ class RuntimeHost:
 
     # -- pool ------------------------------------------------------------------------------------
 
-    def _checkout(self, spec: EnvironmentSpec) -> tuple[EnvironmentProcess, bool]:
+    def _checkout(self, spec: EnvironmentSpec, claim: Claim | None = None) -> tuple[EnvironmentProcess, bool]:
         victim = None
         with self._lock:
             if self._closed:
                 raise RuntimeStartError("the runtime host is closed")
             env = self._pool.take_idle(spec.key)
-            if env is not None:
-                return env, False
+            if env is None and claim is not None:  # it becomes this environment; already forked
+                self._claims -= 1
+                claim.bind(spec)
+                self._pool.add(claim)
+                return claim, True
+        if claim is not None:
+            self.release(claim)
+        if env is not None:
+            return env, False
+        with self._lock:
+            if self._closed:
+                raise RuntimeStartError("the runtime host is closed")
             uid = None
+            sweep = False
             if self._uids is not None:
                 try:
-                    uid = self._uids.allocate()
+                    uid, sweep = self._uids.take()
                 except UidsExhausted as exc:
                     raise RuntimeCapacityError(str(exc), limit=self._max) from None
-            if self._pool.count() >= self._max:
+            if self._pool.count() + self._claims >= self._max:
                 victim = self._pool.oldest_idle()  # of another key: none of this key is idle
                 if victim is None:
                     if uid is not None and self._uids is not None:
@@ -194,7 +257,7 @@ class RuntimeHost:
                     )
                 self._pool.remove(victim)
             env = EnvironmentProcess(
-                f"{self._nonce}-{next(self._ids)}", spec, self._host_str, uid, self._uid_done
+                f"{self._nonce}-{next(self._ids)}", spec, self._host_str, uid, self._uid_done, sweep=sweep
             )
             self._pool.add(env)
         if victim is not None:

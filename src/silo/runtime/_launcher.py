@@ -77,6 +77,9 @@ class ZygoteProcess:
 
     def fork(self, request: dict[str, Any], env_end: socket.socket) -> None:
         """Ask for one environment on ``env_end`` (which the caller may close right after)."""
+        if self.process.poll() is not None:  # its spares may outlive it by a moment: not to them
+            self.broken = True
+            raise ZygoteGone("the zygote has exited")
         data = marshal.dumps(request)  # str/int/dict only; read by our own spares (_spare)
         try:
             socket.send_fds(self.ctrl, [data], [env_end.fileno()])

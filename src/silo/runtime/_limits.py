@@ -122,15 +122,18 @@ def limit_memory(memory_mb: int, baseline_as: int) -> None:
 
 
 def drop_privileges(uid: int, gid: int) -> None:
-    """Become ``uid``/``gid`` for good; refuse to continue if root can be regained."""
-    os.setgroups([])
+    """Become ``uid``/``gid`` for good; refuse to continue if root can be regained.
+
+    The caller has already cleared the supplementary groups (``os.setgroups([])``, which root may do
+    ahead of time). setgid/setuid as root set the real, effective and saved ids together, and the
+    kernel drops every capability once none of the three user ids is 0, so root can be regained
+    exactly when one of the ids is still 0: that is checked (no failing setuid(0) probe, whose
+    exception is the slowest step of a fresh environment).
+    """
     os.setgid(gid)
     os.setuid(uid)
-    try:
-        os.setuid(0)
-    except PermissionError:
-        return
-    raise PermissionError("privilege drop failed: root could be regained")
+    if 0 in os.getresuid() or 0 in os.getresgid() or os.getgroups():
+        raise PermissionError("privilege drop failed: root could be regained")
 
 
 def bubblewrap_works() -> bool:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from silo.runtime._logs import compose_logs
+
 EnvironmentKey = tuple[str, str, str, str]
 
 
@@ -33,20 +35,119 @@ class EnvironmentSpec:
         return (self.account_id, self.function_name, self.version, self.revision)
 
 
-@dataclass(frozen=True, slots=True)
+class LogText:
+    """An invocation's output framed by Lambda's START / END / REPORT lines (and the init output
+    first, on a cold start), composed when first read: an invocation whose text nobody reads on the
+    request path costs no formatting there (the platform's log flusher reads it later). It holds no
+    response payload, so buffering it keeps no large body alive."""
+
+    __slots__ = (
+        "_extra",
+        "_init_logs",
+        "_init_ms",
+        "_memory_mb",
+        "_output",
+        "_peak_mb",
+        "_request_id",
+        "_text",
+        "_version",
+        "duration_ms",
+    )
+
+    def __init__(
+        self,
+        request_id: str,
+        version: str,
+        init_logs: bytes,
+        output: bytes,
+        extra: str | None,
+        duration_ms: float,
+        memory_mb: int,
+        peak_mb: int,
+        init_ms: float | None,
+    ) -> None:
+        self._request_id = request_id
+        self._version = version
+        self._init_logs = init_logs
+        self._output = output
+        self._extra = extra
+        self.duration_ms = duration_ms
+        self._memory_mb = memory_mb
+        self._peak_mb = peak_mb
+        self._init_ms = init_ms
+        self._text: str | None = None
+
+    @property
+    def logs(self) -> str:
+        text = self._text
+        if text is None:
+            text = self._text = compose_logs(
+                self._request_id,
+                self._version,
+                self._init_logs,
+                self._output,
+                self._extra,
+                self.duration_ms,
+                self._memory_mb,
+                self._peak_mb,
+                self._init_ms,
+            )
+        return text
+
+
 class InvocationResult:
     """One invocation's outcome. ``payload`` is the handler's return value as JSON bytes.
 
     ``error`` is Lambda-shaped (``errorType``, ``errorMessage``, ``stackTrace``) and ``payload`` is
     None when it is set. ``logs`` holds the invocation's output framed by Lambda's START / END /
-    REPORT lines (and the init output first, on a cold start).
+    REPORT lines (and the init output first, on a cold start): see ``LogText`` (``log_text``).
     """
 
-    payload: bytes | None
-    error: dict[str, Any] | None
-    logs: str
-    cold_start: bool
-    init_ms: float | None
-    duration_ms: float
-    max_memory_used_mb: int
-    env_id: str
+    __slots__ = (
+        "cold_start",
+        "duration_ms",
+        "env_id",
+        "error",
+        "init_ms",
+        "log_text",
+        "max_memory_used_mb",
+        "payload",
+    )
+
+    def __init__(
+        self,
+        payload: bytes | None,
+        error: dict[str, Any] | None,
+        cold_start: bool,
+        init_ms: float | None,
+        duration_ms: float,
+        max_memory_used_mb: int,
+        env_id: str,
+        *,
+        request_id: str,
+        version: str,
+        memory_mb: int,
+        output: bytes = b"",
+        init_logs: bytes = b"",
+        extra: str | None = None,
+    ) -> None:
+        self.payload = payload
+        self.error = error
+        self.cold_start = cold_start
+        self.init_ms = init_ms
+        self.duration_ms = duration_ms
+        self.max_memory_used_mb = max_memory_used_mb
+        self.env_id = env_id
+        self.log_text = LogText(
+            request_id, version, init_logs, output, extra, duration_ms, memory_mb, max_memory_used_mb, init_ms
+        )
+
+    @property
+    def logs(self) -> str:
+        return self.log_text.logs
+
+    def __repr__(self) -> str:
+        return (
+            f"InvocationResult(env_id={self.env_id!r}, cold_start={self.cold_start}, "
+            f"duration_ms={self.duration_ms:.3f}, error={self.error!r})"
+        )

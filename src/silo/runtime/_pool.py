@@ -19,6 +19,7 @@ class Pool:
         self._idle: dict[EnvironmentKey, list[EnvironmentProcess]] = {}
         self._lru: OrderedDict[str, EnvironmentProcess] = OrderedDict()
         self._per_account: dict[str, int] = {}
+        self._idle_versions: dict[tuple[str, str, str], int] = {}  # idle count by key minus revision
 
     def take_idle(self, key: EnvironmentKey) -> EnvironmentProcess | None:
         stack = self._idle.get(key)
@@ -28,7 +29,19 @@ class Pool:
         if not stack:
             del self._idle[key]
         del self._lru[env.env_id]
+        self._idle_count(key, -1)
         return env
+
+    def has_idle(self, account_id: str, function_name: str, version: str) -> bool:
+        return (account_id, function_name, version) in self._idle_versions
+
+    def _idle_count(self, key: EnvironmentKey, delta: int) -> None:
+        version = key[:3]
+        count = self._idle_versions.get(version, 0) + delta
+        if count:
+            self._idle_versions[version] = count
+        else:
+            del self._idle_versions[version]
 
     def add(self, env: EnvironmentProcess) -> None:
         self.live[env.env_id] = env
@@ -40,6 +53,7 @@ class Pool:
             return False
         self._idle.setdefault(env.key, []).append(env)
         self._lru[env.env_id] = env
+        self._idle_count(env.key, 1)
         return True
 
     def remove(self, env: EnvironmentProcess) -> bool:
@@ -52,6 +66,7 @@ class Pool:
             stack.remove(env)
             if not stack:
                 del self._idle[env.key]
+            self._idle_count(env.key, -1)
         count = self._per_account[env.account_id] - 1
         if count:
             self._per_account[env.account_id] = count
@@ -79,4 +94,5 @@ class Pool:
         self._idle.clear()
         self._lru.clear()
         self._per_account.clear()
+        self._idle_versions.clear()
         return envs

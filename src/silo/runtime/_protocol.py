@@ -4,6 +4,7 @@ Every message on an environment's socketpair is a frame: a 5-byte header (little
 one kind byte) then the body. Fixed fields are packed with ``struct``; variable parts follow raw, so
 a payload crosses as the JSON bytes it already is, never re-encoded::
 
+    host -> env   SPEC    the function to become (a marshalled dict; first frame, from the trusted host)
     host -> env   INVOKE  timeout_s, deadline, len(request_id) | request_id | payload
     env  -> host  HELLO   pid | name of its TMPDIR and log file (first frame, before any user code runs)
                   INIT    init_ms, log_offset, len(logs) | logs | error JSON (empty when the import worked)
@@ -25,7 +26,7 @@ import time
 from collections.abc import Sequence
 
 HEADER = struct.Struct("<IB")
-HELLO, INIT, INVOKE, RESULT, CALL, REPLY, EXIT = range(1, 8)
+HELLO, INIT, INVOKE, RESULT, CALL, REPLY, EXIT, SPEC = range(1, 9)
 
 HELLO_FRAME = struct.Struct("<IBi32s")  # pid, name of the environment's TMPDIR and log file
 EXIT_FRAME = struct.Struct("<IBi")
@@ -153,7 +154,7 @@ def send_parts(
         sent = sock.sendmsg(parts)
     except BlockingIOError:
         sent = 0
-    total = sum(len(part) for part in parts)
+    total = sum(map(len, parts))
     if sent == total:
         return
     rest = memoryview(b"".join(parts))[sent:]

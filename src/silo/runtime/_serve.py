@@ -7,12 +7,13 @@ the log file (plus pread when there was output), getrusage for Max Memory Used, 
 
 from __future__ import annotations
 
-import contextlib
 import json
+import json.encoder
 import os
 import resource
 import socket
 import sys
+import time
 from decimal import Decimal
 from time import monotonic
 from typing import Any
@@ -31,9 +32,6 @@ def _json_default(value: object) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
-_ENCODER = json.JSONEncoder(default=_json_default)
-
-
 class Logs:
     """Hands out what fds 1/2 received since the last call (the host reads the same file after a crash)."""
 
@@ -44,11 +42,13 @@ class Logs:
         self.offset = os.fstat(fd).st_size
 
     def take(self) -> bytes:
-        for stream in (sys.__stdout__, sys.__stderr__):
+        for stream in _STREAMS:
             if stream is not None:
-                with contextlib.suppress(OSError, ValueError):
+                try:  # noqa: SIM105 - contextlib.suppress costs two calls per stream per invocation
                     stream.flush()
-        size = os.fstat(self.fd).st_size
+                except (OSError, ValueError):
+                    pass
+        size = _fstat(self.fd).st_size
         start = self.offset
         if size <= start:
             self.offset = size
@@ -64,26 +64,35 @@ class Logs:
         return data
 
 
-def serve(sock: socket.socket, handler: Any, logs: Logs, *, arm_cpu: bool = True) -> int:
+_STREAMS = (sys.__stdout__, sys.__stderr__)
+_fstat = os.fstat
+
+
+def serve(
+    sock: socket.socket, reader: proto.FrameReader, handler: Any, logs: Logs, *, arm_cpu: bool = True
+) -> int:
     """Run invocations until the host closes the socket (0) or one ends fatally (1)."""
-    reader = proto.FrameReader(sock)
     transport = channel._Transport(sock, reader)
     channel._transport = transport
     lock = transport.lock
     pack_result = proto.RESULT_HEAD.pack
     result_extra = proto.RESULT_HEAD.size - 5
+    read = reader.read
+    send = sock.sendmsg
+    take = logs.take
+    result_kind, invoke_kind, fatal = proto.RESULT, proto.INVOKE, proto.STATUS_FATAL
     while True:
         try:
-            kind, body = reader.read(None)
+            kind, body = read(None)
         except (EOFError, OSError):
             return 0
-        if kind != proto.INVOKE:
+        if kind != invoke_kind:
             return 1
         status, out, duration_ms, maxrss_kb = run_one(handler, body, transport, arm_cpu=arm_cpu)
-        text = logs.take()
+        text = take()
         head = pack_result(
             result_extra + len(text) + len(out),
-            proto.RESULT,
+            result_kind,
             duration_ms,
             logs.offset,
             maxrss_kb,
@@ -92,8 +101,14 @@ def serve(sock: socket.socket, handler: Any, logs: Logs, *, arm_cpu: bool = True
         )
         with lock:
             transport.active = False
-            proto.send_parts(sock, (head, text, out))
-        if status == proto.STATUS_FATAL:
+            parts = (head, text, out)
+            try:
+                sent = send(parts)
+            except BlockingIOError:
+                sent = 0
+            if sent != len(head) + len(text) + len(out):
+                proto.send_parts(sock, (b"".join(parts)[sent:],))
+        if status == fatal:
             return 1
 
 
@@ -101,9 +116,9 @@ def run_one(
     handler: Any, body: bytes, transport: channel._Transport | None, *, arm_cpu: bool = True
 ) -> tuple[int, bytes, float, int]:
     """One INVOKE body through the handler: (status, response or error JSON, duration_ms, max RSS kB)."""
-    fixed = proto.INVOKE_FIXED.size
-    timeout_s, caller_deadline, rid_len = proto.INVOKE_FIXED.unpack_from(body)
-    rid = body[fixed : fixed + rid_len].decode()
+    timeout_s, caller_deadline, rid_len = _unpack_invoke(body)
+    rid_end = _FIXED + rid_len
+    rid = body[_FIXED:rid_end].decode()
     _context.current_request_id = rid
     if arm_cpu:
         _arm_cpu_limit(timeout_s)
@@ -118,7 +133,7 @@ def run_one(
     if transport is not None:
         transport.active = True
     try:
-        event = json.loads(body[fixed + rid_len :])
+        event = _loads(body[rid_end:])
     except ValueError as exc:
         error = _context.simple_error("Runtime.UnmarshalError", f"Unable to unmarshal input: {exc}")
     else:
@@ -143,7 +158,7 @@ def run_one(
                 f"({MAX_RESPONSE} bytes).",
             )
     duration_ms = (monotonic() - start) * 1000.0
-    maxrss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    maxrss_kb = _getrusage(_SELF).ru_maxrss
     if oom:
         status = proto.STATUS_FATAL
         error = _context.simple_error(
@@ -161,11 +176,34 @@ def run_one(
 
 def _marshal(result: Any) -> tuple[bytes, dict[str, Any] | None, bool]:
     try:
-        return _ENCODER.encode(result).encode(), None, False
+        chunks = _encode(result, 0)
+        return (chunks if type(chunks) is str else "".join(chunks)).encode(), None, False
     except MemoryError:
         return b"", None, True
     except (TypeError, ValueError, RecursionError) as exc:
+        _markers.clear()
         return b"", _context.simple_error("Runtime.MarshalError", f"Unable to marshal response: {exc}"), False
+
+
+_FIXED = proto.INVOKE_FIXED.size
+_unpack_invoke = proto.INVOKE_FIXED.unpack_from
+_loads = json.loads
+_getrusage = resource.getrusage
+_SELF = resource.RUSAGE_SELF
+# The C encoder of ``json.dumps`` (ensure_ascii, check_circular, allow_nan), made once instead of per
+# response; ``_markers`` is the circular-reference check's state, emptied again after a failure.
+_markers: dict[int, Any] = {}
+_encode = (json.encoder.c_make_encoder or json.encoder._make_iterencode)(  # type: ignore[attr-defined]
+    _markers,
+    _json_default,
+    json.encoder.encode_basestring_ascii,
+    None,
+    ": ",
+    ", ",
+    False,
+    False,
+    True,
+)
 
 
 _cpu_soft = -1
@@ -177,11 +215,13 @@ def _arm_cpu_limit(timeout_s: float) -> None:
     The value only changes when the CPU used crosses a whole second, so setrlimit is mostly skipped.
     """
     global _cpu_soft  # noqa: PLW0603 - per-process state of a single-threaded loop
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    soft = int(usage.ru_utime + usage.ru_stime + timeout_s) + 2
+    soft = int(_process_time() + timeout_s) + 2
     if soft != _cpu_soft:
         _, hard = resource.getrlimit(resource.RLIMIT_CPU)
         resource.setrlimit(
             resource.RLIMIT_CPU, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard)
         )
         _cpu_soft = soft
+
+
+_process_time = time.process_time

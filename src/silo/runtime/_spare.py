@@ -10,22 +10,27 @@ zygote's SCHED_BATCH (so it never preempts a starting environment), it:
 2. creates its log file (fds 1, 2 and 4) and its TMPDIR (0700);
 3. rehearses the request path on dummy data, and on root hosts the privilege drop (as a no-op: it
    stays root), unless the pool ran dry: then it hurries;
-4. sets the rlimits that do not depend on the function and umask 077 and makes itself non-dumpable
-   (it holds the control socket);
+4. (root hosts) clears its supplementary groups; sets the rlimits that do not depend on the function
+   and umask 077 and makes itself non-dumpable (it holds the control socket); builds its HELLO and
+   TAKEN messages;
 5. goes back to SCHED_OTHER and blocks on the control socket with the other spares; the kernel hands
    each fork request to exactly one of them.
 
 On a root host a spare is still root while it waits: every environment has a user id of its own
 (``_uids``), which only the request names. The one that gets a request closes the control socket
-before anything else, then (root hosts) gives its TMPDIR to the request's uid, drops to that uid/gid
-for good, sets the parent-death signal again (a credential change clears it) and makes itself
-non-dumpable again; it says HELLO to the host, passes a copy of its socket to the zygote (for the
-EXIT frame) and becomes the environment (``_environment.run``). No function code runs before the drop.
+before anything else, then (root hosts) kills whatever still runs under that id if it was handed out
+before (``sweep_user``), gives its TMPDIR to the id, drops to that uid/gid for good, sets the
+parent-death signal again (a credential change clears it) and makes itself non-dumpable again; it
+says HELLO to the host and passes a copy of its socket to the zygote (for the EXIT frame). Only then
+does it learn which function to become: the host's SPEC frame, on its own socket (sent with the first
+INVOKE, or later when the host claimed the spare before looking the function up), and it becomes the
+environment (``_environment.run``). No function code runs before the drop.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import marshal
 import os
@@ -69,11 +74,18 @@ def run_spare(ctrl_fd: int, link_fd: int, boot: _environment.Boot, name: str, re
             rehearse(boot.rehearsal_dir, LOG_FD)
             if boot.drop:
                 rehearse_drop(tmp_dir)
+        if boot.drop:
+            os.setgroups([])  # still root (uid 0), with no supplementary groups from here on
         _limits.apply_fixed_rlimits(boot.drop)
         os.umask(0o077)
         _limits.prctl(_limits.PR_SET_DUMPABLE, 0)
-        _limits.set_batch(False)  # prepared at the zygote's SCHED_BATCH; a request is urgent again
+        # Everything the first frames need is made now, not after the request: HELLO, and TAKEN
+        # with its SCM_RIGHTS of our socket (its fd number is fixed).
+        hello = proto.HELLO_FRAME.pack(proto.HELLO_FRAME.size - 5, proto.HELLO, os.getpid(), name.encode())
+        link = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET, 0, link_fd)
+        taken = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, SOCK_FD.to_bytes(4, sys.byteorder))]
         ctrl = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET, 0, ctrl_fd)
+        _limits.set_batch(False)  # prepared at the zygote's SCHED_BATCH; a request is urgent again
         msg, fds, _flags, _addr = socket.recv_fds(ctrl, 1 << 16, 1, socket.MSG_CMSG_CLOEXEC)
         started = time.monotonic()
         ctrl.close()  # first of all: other requests (other accounts' sockets) travel on it
@@ -81,34 +93,75 @@ def run_spare(ctrl_fd: int, link_fd: int, boot: _environment.Boot, name: str, re
             os._exit(0)
         req = marshal.loads(msg)
         if boot.drop:  # the environment's own user id arrives with the request (see _uids)
-            uid, gid = req["uid"], req["gid"]
-            os.chown(tmp_dir, uid, gid)
-            _limits.drop_privileges(uid, gid)
-            _limits.prctl(_limits.PR_SET_PDEATHSIG, signal.SIGKILL)  # a credential change clears it
-            if os.getppid() != boot.zygote_pid:
-                os._exit(0)
-            _limits.prctl(_limits.PR_SET_DUMPABLE, 0)  # and resets this one
+            if req.get("sweep"):
+                sweep_user(req["uid"], req["gid"])
+            _become(req["uid"], req["gid"], tmp_dir, boot.zygote_pid)
         if fds[0] != SOCK_FD:
             os.dup2(fds[0], SOCK_FD, inheritable=False)
             os.close(fds[0])
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM, 0, SOCK_FD)
-        sock.sendall(
-            proto.HELLO_FRAME.pack(proto.HELLO_FRAME.size - 5, proto.HELLO, os.getpid(), name.encode())
-        )
-        link = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET, 0, link_fd)
-        socket.send_fds(link, [TAKEN], [SOCK_FD])
+        sock.sendall(hello)
+        link.sendmsg([TAKEN], taken)
         link.close()
-        code = _environment.run(sock, req, boot, tmp_dir, started)
+        reader, waited = _read_spec(sock, req)
+        code = _environment.run(sock, reader, req, boot, tmp_dir, started + waited)
     finally:
         os._exit(code)
+
+
+def _read_spec(sock: socket.socket, req: dict[str, Any]) -> tuple[proto.FrameReader, float]:
+    """Which function to become: the SPEC frame, there already, or sent once the host has resolved
+    the function (a claimed spare drops to its user id meanwhile). Adds it to ``req``; returns the
+    socket's reader and how long it waited (not part of the init duration)."""
+    reader = proto.FrameReader(sock)
+    waiting = time.monotonic()
+    try:
+        kind, body = reader.read(None)
+    except (EOFError, OSError):
+        os._exit(0)  # the host let the claim go
+    if kind != proto.SPEC:
+        os._exit(1)
+    req.update(marshal.loads(body))
+    return reader, time.monotonic() - waiting
+
+
+def _become(uid: int, gid: int, tmp_dir: str, zygote_pid: int) -> None:
+    """(Root spares, with the request.) Give the TMPDIR to the environment's user id and drop to it."""
+    os.chown(tmp_dir, uid, gid)
+    _limits.drop_privileges(uid, gid)
+    _limits.prctl(_limits.PR_SET_PDEATHSIG, signal.SIGKILL)  # a credential change clears it
+    if os.getppid() != zygote_pid:
+        os._exit(0)
+    _limits.prctl(_limits.PR_SET_DUMPABLE, 0)  # and resets this one
+
+
+def sweep_user(uid: int, gid: int) -> None:
+    """(Root spares, before dropping to a reused id.) Kill every process still running as ``uid``:
+    a helper child drops to it and sends SIGKILL to all it may signal (``kill(-1)``: every process of
+    that user but itself), so the spare never shares the id with a leftover of its last holder."""
+    pid = _limits.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.setgroups([])
+            os.setgid(gid)
+            os.setuid(uid)
+            os.kill(-1, signal.SIGKILL)
+            code = 0
+        except OSError as exc:
+            code = 0 if exc.errno == errno.ESRCH else 1  # ESRCH: nothing ran as uid
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        raise RuntimeError(f"could not sweep user id {uid} (status {status})")
 
 
 def rehearse_drop(tmp_dir: str) -> None:
     """(Root spares.) Walk the drop path to root itself, which changes nothing, so its copy-on-write
     faults (the Python side of them) are taken before a request waits; the real drop follows it."""
-    os.chown(tmp_dir, 0, 0)
     with contextlib.suppress(PermissionError):  # "root could be regained": yes, it never left
-        _limits.drop_privileges(os.getuid(), os.getgid())
+        _become(0, 0, tmp_dir, os.getppid())
     _limits.prctl(_limits.PR_SET_PDEATHSIG, signal.SIGKILL)
     os.getppid()
     _limits.prctl(_limits.PR_SET_DUMPABLE, 0)
@@ -175,6 +228,7 @@ def rehearse(directory: str, log_fd: int) -> None:
         environ: dict[bytes, bytes] = getattr(os.environ, "_data")  # noqa: B009
         _environment.environment_for(req, directory)
         _environment.replace_environ({key.decode(): value.decode() for key, value in environ.items()})
+        _environment.set_context(req)
         sys.path.insert(0, directory)
         try:
             handler = _environment.load_handler(req["handler"])
@@ -189,7 +243,7 @@ def rehearse(directory: str, log_fd: int) -> None:
         with host, env:
             host.sendall(proto.HEADER.pack(len(body), proto.INVOKE) + body)
             host.shutdown(socket.SHUT_WR)
-            serve(env, handler, Logs(log_fd), arm_cpu=False)
+            serve(env, proto.FrameReader(env), handler, Logs(log_fd), arm_cpu=False)
             proto.FrameReader(host).read(None)
     except Exception:  # a rehearsal only saves time: it must never cost a process
         return

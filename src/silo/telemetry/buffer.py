@@ -25,6 +25,8 @@ class FlushThread:
 
     def notify(self) -> None:
         """Something was buffered: make sure a flush follows within ``interval``."""
+        if self._pending:  # a flush is already due; it clears the flag before it takes the buffer
+            return
         with self._cond:
             if self._pending:
                 return

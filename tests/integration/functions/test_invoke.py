@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import pytest
 
-from silo.errors import PayloadTooLarge, ValidationError
+from silo.errors import NotFound, PayloadTooLarge, Throttled, ValidationError
 from silo.functions import DryRunOk, InvokeOutcome
-from silo.platform import AccountHandle
+from silo.platform import AccountHandle, Platform
 from tests.helpers.functions import deploy
 
 
@@ -28,6 +28,25 @@ def test_sync_returns_the_result_cold_then_warm(
     assert json.loads(first.payload or b"") == {"x": 1}
     assert json.loads(second.payload or b"") == {"x": 2}
     assert (first.cold_start, second.cold_start) == (True, False)
+
+
+def test_a_missing_function_leaves_no_process_behind(
+    platform: Platform, tenant: Callable[..., AccountHandle], code: Callable[[str], bytes]
+) -> None:
+    """A first invocation wakes a spare while the function is looked up; when there is no such
+    function (or it is throttled) that spare is ended and its user id handed back."""
+    a = tenant("a", limit=1)
+    deploy(a, "echo", code("echo"))
+    _outcome(a.functions.invoke("echo"))
+    for _ in range(3):
+        with pytest.raises(NotFound):
+            a.functions.invoke("nope")
+    deploy(a, "other", code("echo"), reserved_concurrency=0)
+    with pytest.raises(Throttled):
+        a.functions.invoke("other")
+    assert platform.runtime.environment_count() == 1
+    assert len(platform.runtime.uids_in_use()) <= 1
+    assert _outcome(a.functions.invoke("echo")).cold_start is False
 
 
 def test_handler_error_is_lambda_shaped(

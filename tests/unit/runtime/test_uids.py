@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from silo.runtime import RuntimeHost
-from silo.runtime._uids import BLOCK, BLOCKS, UID_BASE, UidAllocator, UidsExhausted
+from silo.runtime._uids import BLOCK, BLOCKS, UID_BASE, UidAllocator, UidsExhausted, kill_users
 
-from .conftest import MakeFunction, alive, spec_for
+from .conftest import MakeFunction, alive, spec_for, wait_gone
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="dedicated user ids need a root host")
 
@@ -188,3 +188,67 @@ def test_spares_wait_as_root(host: RuntimeHost, make_function: MakeFunction) -> 
     assert spares
     owners = {_uid_of(pid) for pid in spares} - {None}
     assert owners == {0}  # they learn their user id with the request
+
+
+ESCAPE = """
+import os, time
+
+def handler(event, context):
+    if event.get("action") == "escape":  # a grandchild in a session of its own, outliving us
+        read, write = os.pipe()
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                os.close(read)
+                os.write(write, str(os.getpid()).encode())
+                os.close(write)
+                while True:
+                    time.sleep(1)
+            os._exit(0)
+        os.close(write)
+        pid = int(os.read(read, 32))
+        os.close(read)
+        os.wait()
+        return {"uid": os.getuid(), "escaped": pid}
+    return {"uid": os.getuid()}
+"""
+
+
+def _wait_released(host: RuntimeHost, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while host.uids_in_use() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert host.uids_in_use() == set()
+
+
+@root_only
+def test_a_reused_user_id_is_swept_first(
+    new_host: Callable[..., RuntimeHost], make_function: MakeFunction
+) -> None:
+    host = new_host(idle_timeout_s=0.2, user_ids=3)  # two ids to hand out: reused every other time
+    code = make_function(ESCAPE)
+    first = call(host, spec_for(code), {"action": "escape"})
+    uid, escaped = first["uid"], first["escaped"]
+    _wait_released(host)
+    assert alive(escaped) and _uid_of(escaped) == uid  # outlived its environment, under its id
+    other = call(host, spec_for(code))["uid"]
+    assert other != uid and alive(escaped)  # a fresh id: nothing to sweep
+    _wait_released(host)
+    again = call(host, spec_for(code))["uid"]
+    assert again == uid  # the id comes back, and nothing of its last holder runs with it
+    assert wait_gone([escaped]) == []
+
+
+@root_only
+def test_leftovers_of_a_closed_host_are_swept(
+    new_host: Callable[..., RuntimeHost], make_function: MakeFunction
+) -> None:
+    host = new_host(idle_timeout_s=30.0, user_ids=3)
+    body = call(host, spec_for(make_function(ESCAPE)), {"action": "escape"})
+    host.close()  # the zygote ends the environment; the escaped grandchild lives on
+    assert alive(body["escaped"])
+    # The next host to claim this block sweeps it on start (RuntimeHost -> UidAllocator.sweep_block):
+    block = range(body["uid"] - 1, body["uid"] + 2)
+    assert kill_users(block) >= 1
+    assert wait_gone([body["escaped"]]) == []
+    assert kill_users(block) == 0
