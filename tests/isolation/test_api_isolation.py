@@ -18,6 +18,7 @@ from silo.api import create_app
 from silo.platform import Initialised, Platform
 from tests.e2e.api.conftest import Api, TestClient, bearer
 from tests.e2e.api.functions_helpers import FUNCTIONS, code_of
+from tests.e2e.api.stacks_helpers import FAST, OPERATIONS, STACK_SETS, STACKS, TEMPLATE, VALIDATE, bundle
 from tests.helpers.functions import wait_until
 
 OWN_DLQ = "/v1/account/dead-letters"
@@ -28,21 +29,32 @@ DENY_NOTHING_USEFUL = {"Statement": [{"Sid": "NoTables", "Effect": "Deny", "Acti
 class Tenants:
     root: Api
     a: dict[str, str]  # account_id, ou_id, key_id, token, policy_id (+ function)
-    b: dict[str, str]  # the same, + function, alias, entry_id (B's dead letter)
+    b: dict[str, str]  # the same, + function, alias, entry_id (B's dead letter), stack, change_set,
+    # stack_set (an instance in B) and operation_id (the operation that deployed it)
     code: dict[str, str] = field(default_factory=dict)  # a Code object A may deploy
+    bundle: dict[str, str] = field(default_factory=dict)  # the code of TEMPLATE, for A's stacks
 
     def b_state(self) -> dict[str, Any]:
         """What A must not be able to change: B, B's keys, and everything fleet-wide."""
         root = self.root
-        keys = root.get(f"/v1/mgmt/accounts/{self.b['account_id']}/keys", params={"include_revoked": "true"})
+
+        def keys(path: str) -> list[dict[str, Any]]:
+            """Without last_used_at: the test's own use of the root key refreshes it (every minute)."""
+            listed = root.get(path, params={"include_revoked": "true"})["items"]
+            return [{k: v for k, v in key.items() if k != "last_used_at"} for key in listed]
+
         return {
             "b": root.get(f"/v1/mgmt/accounts/{self.b['account_id']}"),
-            "b keys": [{k: v for k, v in key.items() if k != "last_used_at"} for key in keys["items"]],
+            "b keys": keys(f"/v1/mgmt/accounts/{self.b['account_id']}/keys"),
             "accounts": root.get("/v1/mgmt/accounts", params={"limit": 1000})["items"],
             "ous": root.get("/v1/mgmt/ous", params={"tree": "true"})["items"],
             "guardrails": root.get("/v1/mgmt/guardrails")["items"],
-            "management keys": root.get("/v1/mgmt/keys", params={"include_revoked": "true"})["items"],
+            "management keys": keys("/v1/mgmt/keys"),
             **self.b_functions(),
+            **self.b_stacks(),
+            "stack sets": root.get(STACK_SETS)["items"],
+            "stack set instances": root.get(f"{STACK_SETS}/{self.b['stack_set']}/instances")["items"],
+            "operations": root.get(OPERATIONS, params={"limit": 1000})["items"],
             "dead letters": root.get("/v1/mgmt/dead-letters", params={"limit": 1000})["items"],
             # The test's own clean-up of A (as root) is audited against A; everything else must not move.
             "audit": [
@@ -63,6 +75,16 @@ class Tenants:
             "b metrics": own.get(f"{fn}/metrics")["metrics"],
             "b dead letters": own.get(OWN_DLQ)["items"],
             "b dead letter": own.get(f"{OWN_DLQ}/{self.b['entry_id']}"),
+        }
+
+    def b_stacks(self) -> dict[str, Any]:
+        """B's stacks as B sees them: its own and its stack set instance's (the list has each whole)."""
+        own, stack = self.root.as_(self.b["token"]), f"{STACKS}/{self.b['stack']}"
+        return {
+            "b stacks": own.get(STACKS)["items"],
+            "b stack resources": own.get(f"{stack}/resources")["items"],
+            "b stack events": own.get(f"{stack}/events")["items"],
+            "b change sets": own.get(f"{stack}/change-sets")["items"],
         }
 
     def a_key_ids(self) -> set[str]:
@@ -87,7 +109,20 @@ def fill(path: str, t: Tenants) -> str:
         policy_id=t.b["policy_id"],
         ou_id=t.b["ou_id"],
         entry_id=t.b["entry_id"],
+        name=t.b["stack_set"],
+        operation_id=t.b["operation_id"],
     )
+
+
+def filled(value: Any, t: Tenants) -> Any:
+    """A Denied body with B's ids put in, at any depth."""
+    if isinstance(value, str):
+        return fill(value, t)
+    if isinstance(value, dict):
+        return {k: filled(v, t) for k, v in value.items()}
+    if isinstance(value, list):
+        return [filled(v, t) for v in value]
+    return value
 
 
 def public(caller: Api, t: Tenants) -> None:
@@ -234,6 +269,78 @@ def own_dead_letter(caller: Api, t: Tenants) -> None:
     not_found(caller.get(f"{OWN_DLQ}/{t.b['entry_id']}", 404), t)
 
 
+# --- stacks: B has a stack "shared-stack" with a change set "b-change", and the stack its stack set
+# instance deployed; A has no stack of its own. ------------------------------------------------------
+def b_stack(t: Tenants, *rest: str) -> str:
+    return "/".join([STACKS, t.b["stack"], *rest])
+
+
+def validate_template(caller: Api, t: Tenants) -> None:
+    summary = caller.post(VALIDATE, {"template": TEMPLATE, "stack_name": t.b["stack"]})
+    arns = [r["arn"] for r in summary["resources"]]
+    assert arns and all(f":{t.a['account_id']}:" in arn for arn in arns), arns
+
+
+def own_stacks(caller: Api, t: Tenants) -> None:
+    assert caller.get(STACKS)["items"] == []
+
+
+def deploy_stack(caller: Api, t: Tenants) -> None:
+    for name in (t.b["stack"], t.b["stack_set"]):  # B's names: A's own, new stacks
+        made = caller.put(f"{STACKS}/{name}", {"template": TEMPLATE, "code": t.bundle})
+        assert f":{t.a['account_id']}:" in made["stack"]["stack_id"]
+        assert {c["action"] for c in made["changes"]} == {"Add"}
+        caller.delete(f"{STACKS}/{name}")
+
+
+def get_stack(caller: Api, t: Tenants) -> None:
+    not_found(caller.get(b_stack(t), 404), t)
+    not_found(caller.get(f"{STACKS}/{t.b['stack_set']}", 404), t)
+
+
+def delete_stack(caller: Api, t: Tenants) -> None:
+    not_found(caller.delete(b_stack(t), 404), t)
+    not_found(caller.delete(f"{STACKS}/{t.b['stack_set']}", 404), t)
+
+
+def stack_resources(caller: Api, t: Tenants) -> None:
+    not_found(caller.get(b_stack(t, "resources"), 404), t)
+
+
+def stack_events(caller: Api, t: Tenants) -> None:
+    not_found(caller.get(b_stack(t, "events"), 404), t)
+
+
+def stack_template(caller: Api, t: Tenants) -> None:
+    not_found(caller.get(b_stack(t, "template"), 404), t)
+
+
+def stack_drift(caller: Api, t: Tenants) -> None:
+    not_found(caller.get(b_stack(t, "drift"), 404), t)
+
+
+def list_change_sets(caller: Api, t: Tenants) -> None:
+    names = [c["name"] for c in caller.get(b_stack(t, "change-sets"))["items"]]
+    assert t.b["change_set"] not in names
+
+
+def create_change_set(caller: Api, t: Tenants) -> None:
+    body = {"name": "a-change", "template": TEMPLATE, "code": t.bundle}
+    made = caller.post(b_stack(t, "change-sets"), body, 201)  # A's own change set, for A's new stack
+    assert {c["action"] for c in made["changes"]} == {"Add"}
+
+
+def describe_change_set(caller: Api, t: Tenants) -> None:
+    not_found(caller.get(b_stack(t, "change-sets", t.b["change_set"]), 404), t)
+
+
+def execute_change_set(caller: Api, t: Tenants) -> None:
+    not_found(caller.post(b_stack(t, "change-sets", t.b["change_set"], "execute"), {}, 404), t)
+    caller.get(b_stack(t), 404)
+
+
+B_TARGETS = {"accounts": ["{account_id}"]}
+
 CASES: dict[tuple[str, str], Check | Denied] = {
     ("GET", "/openapi.json"): public,
     ("GET", "/docs"): public,
@@ -301,6 +408,35 @@ CASES: dict[tuple[str, str], Check | Denied] = {
     ("GET", "/v1/account/dead-letters/{entry_id}"): own_dead_letter,
     ("GET", "/v1/mgmt/dead-letters"): Denied(),
     ("GET", "/v1/mgmt/dead-letters/{account_id}/{entry_id}"): Denied(),
+    ("POST", "/v1/account/templates/validate"): validate_template,
+    ("GET", "/v1/account/stacks"): own_stacks,
+    ("PUT", "/v1/account/stacks/{name}"): deploy_stack,
+    ("GET", "/v1/account/stacks/{name}"): get_stack,
+    ("DELETE", "/v1/account/stacks/{name}"): delete_stack,
+    ("GET", "/v1/account/stacks/{name}/resources"): stack_resources,
+    ("GET", "/v1/account/stacks/{name}/events"): stack_events,
+    ("GET", "/v1/account/stacks/{name}/template"): stack_template,
+    ("GET", "/v1/account/stacks/{name}/drift"): stack_drift,
+    ("GET", "/v1/account/stacks/{name}/change-sets"): list_change_sets,
+    ("POST", "/v1/account/stacks/{name}/change-sets"): create_change_set,
+    ("GET", "/v1/account/stacks/{name}/change-sets/{change_set}"): describe_change_set,
+    ("POST", "/v1/account/stacks/{name}/change-sets/{change_set}/execute"): execute_change_set,
+    ("GET", "/v1/mgmt/stack-sets"): Denied(),
+    ("POST", "/v1/mgmt/stack-sets"): Denied({"name": "by-a", "template": TEMPLATE}),
+    ("GET", "/v1/mgmt/stack-sets/{name}"): Denied(),
+    ("PATCH", "/v1/mgmt/stack-sets/{name}"): Denied({"parameters": {"Memory": "1024"}, "preferences": FAST}),
+    ("DELETE", "/v1/mgmt/stack-sets/{name}"): Denied(),
+    ("GET", "/v1/mgmt/stack-sets/{name}/instances"): Denied(),
+    ("POST", "/v1/mgmt/stack-sets/{name}/instances"): Denied({"targets": B_TARGETS}),
+    ("PATCH", "/v1/mgmt/stack-sets/{name}/instances"): Denied(
+        {"targets": B_TARGETS, "overrides": {"Greeting": "by a"}}
+    ),
+    ("POST", "/v1/mgmt/stack-sets/{name}/instances/delete"): Denied({"targets": B_TARGETS}),
+    ("GET", "/v1/mgmt/fleet/operations"): Denied(),
+    ("GET", "/v1/mgmt/fleet/operations/{operation_id}"): Denied(),
+    ("GET", "/v1/mgmt/fleet/operations/{operation_id}/progress"): Denied(),
+    ("POST", "/v1/mgmt/fleet/operations/{operation_id}/stop"): Denied({}),
+    ("GET", "/v1/mgmt/fleet/events"): Denied(),
 }
 
 
@@ -371,11 +507,28 @@ def _functions(root: Api, a: dict[str, str], b: dict[str, str], zipped: bytes) -
     return code
 
 
+def _stacks(root: Api, b: dict[str, str], zipped: bytes) -> dict[str, str]:
+    """B gets a stack with a change set, and (from the management plane) a stack set instance."""
+    code = bundle(zipped)
+    b["stack"], b["change_set"], b["stack_set"] = "shared-stack", "b-change", "b-set"
+    own_b = root.as_(b["token"])
+    own_b.put(f"{STACKS}/{b['stack']}", {"template": TEMPLATE, "code": code})
+    changed = {"name": b["change_set"], "template": TEMPLATE, "code": code, "parameters": {"Memory": "512"}}
+    own_b.post(f"{STACKS}/{b['stack']}/change-sets", changed, 201)
+    root.post(STACK_SETS, {"name": b["stack_set"], "template": TEMPLATE, "code": code}, 201)
+    body = {"targets": {"accounts": [b["account_id"]]}, "preferences": FAST}
+    b["operation_id"] = root.post(f"{STACK_SETS}/{b['stack_set']}/instances", body, 202)["operation_id"]
+    progress = f"{OPERATIONS}/{b['operation_id']}"
+    wait_until(lambda: root.get(progress)["status"] == "SUCCEEDED", timeout=30)
+    return code
+
+
 @pytest.fixture
 def tenants(client: TestClient, init: Initialised, code: Callable[[str], bytes]) -> Tenants:
     root = Api(client, init.root_key.token)
     a, b = _tenant(root, "tenant-a"), _tenant(root, "tenant-b")
-    return Tenants(root, a, b, _functions(root, a, b, code(B_HANDLER)))
+    zipped = code(B_HANDLER)
+    return Tenants(root, a, b, _functions(root, a, b, zipped), _stacks(root, b, zipped))
 
 
 def test_every_endpoint_has_an_isolation_case(app: FastAPI) -> None:
@@ -397,9 +550,7 @@ def test_a_cannot_see_or_touch_b_through_any_endpoint(
     for (method, path), case in CASES.items():
         with subtests.test(f"{method} {path}"):
             if isinstance(case, Denied):
-                body = None
-                if case.body is not None:
-                    body = {k: fill(v, t) if isinstance(v, str) else v for k, v in case.body.items()}
+                body = filled(case.body, t) if case.body is not None else None
                 answer = caller.call(method, fill(path, t), 403, json=body)
                 assert answer["code"] == "AccessDenied"
                 assert t.b["account_id"] not in answer["message"]

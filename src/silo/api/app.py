@@ -9,11 +9,13 @@ from silo.api import (
     routes_account_plane,
     routes_accounts,
     routes_dead_letters,
+    routes_fleet,
     routes_functions,
     routes_guardrails,
     routes_keys,
     routes_meta,
     routes_ous,
+    routes_stacks,
 )
 from silo.api.errors import install_error_handlers
 from silo.api.limits import BodySizeLimit
@@ -40,6 +42,11 @@ def create_app(platform: Platform) -> FastAPI:
             (r"^/v1/account/functions/?$", platform.settings.max_code_body_bytes),
             (r"^/v1/account/functions/[^/]+/code$", platform.settings.max_code_body_bytes),
             (r"^/v1/account/functions/[^/]+/invocations$", INVOKE_BODY_BYTES),
+            # Templates travel with the code of their functions.
+            (r"^/v1/account/stacks/[^/]+/?$", platform.settings.max_code_body_bytes),
+            (r"^/v1/account/stacks/[^/]+/change-sets/?$", platform.settings.max_code_body_bytes),
+            (r"^/v1/mgmt/stack-sets/?$", platform.settings.max_code_body_bytes),
+            (r"^/v1/mgmt/stack-sets/[^/]+/?$", platform.settings.max_code_body_bytes),
         ],
     )
     for module in (
@@ -50,6 +57,8 @@ def create_app(platform: Platform) -> FastAPI:
         routes_ous,
         routes_account_plane,
         routes_functions,
+        routes_stacks,
+        routes_fleet,
     ):
         app.include_router(module.router)
     app.include_router(routes_dead_letters.account_router)

@@ -6,6 +6,8 @@ import base64
 import contextlib
 import json
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -69,6 +71,7 @@ def demo(
                 )
                 _ok(response)
                 say(f"invoke scan -> {response.text}")
+            _fleet_rollout(http, say)
             listed = _ok(http.get("/v1/mgmt/accounts", params={"limit": 100}))
             say(f"the fleet has {len(listed['items'])} accounts (the management account included)")
             say(f"root key in {settings.root_key_path}")
@@ -79,6 +82,87 @@ def demo(
                 typer.prompt("", default="", show_default=False, prompt_suffix="")
     finally:
         stop()
+
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "scanner-service"
+
+
+def _fleet_rollout(http: httpx.Client, say: Callable[[str], object]) -> None:
+    """The example scanner service as a stack set, rolled out to every account of a tenants OU."""
+    from silo.functions import zip_directory
+
+    if not (EXAMPLE / "template.yaml").is_file():
+        say("(examples/scanner-service not found next to this install: skipping the fleet rollout)")
+        return
+    ou_name = _free_ou(http, "demo-tenants")
+    ou = _ok(http.post("/v1/mgmt/ous", json={"name": ou_name}))
+    batch = [
+        {"name": f"{ou_name}-{i}", "owner_email": f"ops@t{i}.example", "ou_id": ou["ou_id"]} for i in range(3)
+    ]
+    made = _ok(http.post("/v1/mgmt/accounts/batch", json={"accounts": batch}))
+    say(f"created OU [bold]{ou_name}[/] with {made['count']} tenant accounts")
+    stack_set = ou_name.replace("demo-tenants", "scanner")
+    code = base64.b64encode(zip_directory(EXAMPLE / "src")).decode()
+    _ok(
+        http.post(
+            "/v1/mgmt/stack-sets",
+            json={
+                "name": stack_set,
+                "template": (EXAMPLE / "template.yaml").read_text(),
+                "parameters": {"Stage": "prod"},
+                "code": {"src/": code},
+                "auto_deployment": True,
+            },
+        )
+    )
+    operation = _ok(
+        http.post(
+            f"/v1/mgmt/stack-sets/{stack_set}/instances",
+            json={"targets": {"ous": [ou["ou_id"]]}, "preferences": {"max_concurrent": "100%"}},
+        )
+    )
+    progress = _wait(http, operation["operation_id"])
+    say(
+        f"stack set [bold]{stack_set}[/] (the example scanner service, 14 functions): "
+        f"{progress['succeeded']} of {progress['total']} accounts deployed, {progress['failed']} failed"
+    )
+    late = _ok(
+        http.post(
+            "/v1/mgmt/accounts",
+            json={"name": f"{ou_name}-late", "owner_email": "ops@late.example", "ou_id": ou["ou_id"]},
+        )
+    )
+    time.sleep(0.2)
+    for op in _ok(http.get("/v1/mgmt/fleet/operations", params={"stack_set": stack_set}))["items"]:
+        _wait(http, op["operation_id"])
+    key = _ok(http.post(f"/v1/mgmt/accounts/{late['account_id']}/keys", json={"name": "demo"}))
+    tenant = {"Authorization": f"Bearer {key['token']}"}
+    health = http.post(
+        f"/v1/account/functions/{stack_set}-HealthFunction/invocations",
+        headers=tenant,
+        content=b'{"ping": 1}',
+    )
+    _ok(health)
+    say(f"account {late['account_id']} joined the OU later and was auto-deployed; health -> {health.text}")
+
+
+def _wait(http: httpx.Client, operation_id: str) -> dict:  # type: ignore[type-arg]
+    for _ in range(3000):
+        progress = _ok(http.get(f"/v1/mgmt/fleet/operations/{operation_id}/progress"))
+        if progress["status"] in ("SUCCEEDED", "FAILED", "STOPPED"):
+            return progress
+        time.sleep(0.02)
+    raise typer.BadParameter(f"operation {operation_id} did not finish")
+
+
+def _free_ou(http: httpx.Client, base: str) -> str:
+    taken = {o["name"] for o in _ok(http.get("/v1/mgmt/ous"))["items"]}
+    n = 1
+    name = base
+    while name in taken:
+        n += 1
+        name = f"{base}-{n}"
+    return name
 
 
 def _free_name(http: httpx.Client, base: str) -> str:

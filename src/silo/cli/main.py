@@ -14,6 +14,7 @@ from silo.cli import (
     bench,
     demo,
     dlq,
+    fleet,
     functions,
     guardrails,
     invoke,
@@ -22,6 +23,9 @@ from silo.cli import (
     ous,
     render,
     server,
+    stacks,
+    stacksets,
+    templates,
 )
 from silo.cli.client import ApiClient, CliError, api
 from silo.cli.options import DEFAULT_ENDPOINT, Endpoint, JsonOutput, Key
@@ -85,6 +89,10 @@ app.add_typer(guardrails.app, name="guardrails")
 app.add_typer(functions.app, name="functions")
 app.add_typer(logs.app, name="logs")
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(templates.app, name="templates")
+app.add_typer(stacks.app, name="stacks")
+app.add_typer(stacksets.app, name="stacksets")
+app.add_typer(fleet.app, name="fleet")
 app.add_typer(bench.app, name="bench")
 app.command("demo")(demo.demo)
 app.command("invoke")(invoke.invoke)

@@ -126,3 +126,35 @@ def code_body(path: Path) -> dict[str, str]:
 
     data = zip_directory(path) if path.is_dir() else path.read_bytes()
     return {"zip_base64": base64.b64encode(data).decode("ascii")}
+
+
+ParamPairs = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--param",
+        callback=_require_pairs,
+        help="A template parameter as KEY=VALUE (repeatable; list parameters take a,b,c).",
+        show_default=False,
+    ),
+]
+OverridePairs = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--override",
+        callback=_require_pairs,
+        help="A parameter value for these accounts only, KEY=VALUE (repeatable).",
+        show_default=False,
+    ),
+]
+TemplateFile = Annotated[
+    Path,
+    typer.Option(
+        "--template",
+        "-t",
+        exists=True,
+        dir_okay=False,
+        readable=True,
+        help="The template (YAML or JSON); CodeUri directories are relative to its directory.",
+        show_default=False,
+    ),
+]

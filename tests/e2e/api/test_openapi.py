@@ -16,7 +16,9 @@ METHODS = {"get", "post", "put", "patch", "delete"}
 BODIES = {
     "AccountCreate", "AccountBatch", "Assume", "KeyCreate", "GuardrailCreate", "OuCreate", "Tags",
     "FunctionCreate", "FunctionUpdate", "Code", "AsyncSettings", "OnFailure", "PublishVersion",
-    "AliasCreate", "AliasUpdate",
+    "AliasCreate", "AliasUpdate", "TemplateValidate", "StackDeploy", "ChangeSetCreate", "StackSetCreate",
+    "StackSetUpdate", "InstancesCreate", "InstancesUpdate", "InstancesDelete", "TargetsBody", "WaveBody",
+    "PreferencesBody",
 }  # fmt: skip
 
 
