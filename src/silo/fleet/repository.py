@@ -67,12 +67,13 @@ def instance_from_row(r: sa.RowMapping) -> StackInstance:
     )
 
 
-def operation_row(conn: sa.Connection, operation_id: str) -> dict[str, Any]:
-    row = (
-        conn.execute(sa.select(fleet_operations).where(fleet_operations.c.operation_id == operation_id))
-        .mappings()
-        .first()
-    )
+def operation_row(conn: sa.Connection, operation_id: str, *, lock: bool = False) -> dict[str, Any]:
+    """The operation's row; ``lock`` holds it until the transaction ends (PostgreSQL ``FOR UPDATE``;
+    SQLite's write transactions are exclusive already), so a concurrent stop is never overwritten."""
+    query = sa.select(fleet_operations).where(fleet_operations.c.operation_id == operation_id)
+    if lock:
+        query = query.with_for_update()
+    row = conn.execute(query).mappings().first()
     if row is None:
         raise NotFound(f"operation not found: {operation_id}", operation_id=operation_id)
     return dict(row)

@@ -117,7 +117,7 @@ class OperationRunner:
         the next step is useful (0: at once)."""
         now = utcnow()
         with self._store.write() as conn:
-            op = repo.operation_row(conn, operation_id)
+            op = repo.operation_row(conn, operation_id, lock=True)
             previous_owner = op["owner"]
             if not repo.claim(conn, operation_id, self.owner, now, now + self._lease):
                 return None

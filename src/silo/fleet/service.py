@@ -319,7 +319,7 @@ class Fleet:
 
     def stop_operation(self, operation_id: str) -> Operation:
         with self._store.write() as conn:
-            row = repo.operation_row(conn, operation_id)
+            row = repo.operation_row(conn, operation_id, lock=True)
             status = OperationStatus(row["status"])
             if status.finished:
                 raise Conflict(

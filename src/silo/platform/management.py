@@ -24,6 +24,7 @@ from silo.dlq import DeadLetter, DeadLetterFilter
 from silo.errors import Conflict, ValidationError
 from silo.guardrails import AttachedPolicy, Guardrail
 from silo.platform.account import AccountHandle
+from silo.platform.fleet_audit import AuditedFleet
 from silo.platform.services import Services
 from silo.store import utcnow
 from silo.store.pages import Page
@@ -53,7 +54,9 @@ class ManagementHandle:
         self._audit = services.audit
         self._facts = services.facts
         self._dlq = services.dlq
-        self.fleet = services.fleet
+        self.fleet = AuditedFleet(
+            services.fleet, lambda action, details: self._audit_now(action, None, details)
+        )
 
     # --- accounts -------------------------------------------------------------------------------
     def create_accounts(self, specs: Sequence[AccountSpec]) -> list[Account]:

@@ -284,3 +284,15 @@ def test_every_state_change_is_a_management_event(
                 )
             ).scalar()
             assert created == 1
+
+
+def test_fleet_changes_are_audited(mgmt: ManagementHandle, accounts: Accounts, fleet_code: Code) -> None:
+    ids = accounts(1)
+    mgmt.fleet.create_stack_set("svc", TEMPLATE, code=fleet_code())
+    op = mgmt.fleet.create_instances("svc", Targets(accounts=tuple(ids)), preferences=FAST)
+    finish(mgmt.fleet, op)
+    created = mgmt.audit_log(action="fleet:CreateStackSet").items
+    assert [e.details["stack_set"] for e in created] == ["svc"]
+    instances = mgmt.audit_log(action="fleet:CreateStackInstances").items
+    assert instances[0].details["operation_id"] == op.operation_id
+    assert instances[0].principal == mgmt.principal.key_id
