@@ -61,7 +61,7 @@ def load_states(
         .where(stack_resources.c.account_id.in_(accounts), stack_resources.c.stack_name == stack_name)
         .order_by(stack_resources.c.account_id, stack_resources.c.logical_id)
     )
-    for r in conn.execute(query):
+    for r in conn.execute(query).all():
         states[r[0]].resources[r[1]] = Recorded(
             logical_id=r[1],
             type=r[2],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -62,13 +63,29 @@ def execute_many(conn: sa.Connection, statement: sa.Executable, rows: Sequence[M
     if not rows:
         return 0
     sql, names, processors = _compiled(statement, conn.dialect)
-    params: list[Any]
-    if names is None:  # named paramstyle: the driver takes dicts
-        params = [{n: _bind(p, row[n]) for n, p in processors} for row in rows]
-    else:
-        by_name = dict(processors)
-        order = [(n, by_name[n]) for n in names]
-        params = [tuple(_bind(p, row[n]) for n, p in order) for row in rows]
+    by_name = dict(processors)
+    order = names if names is not None else list(by_name)
+    pick = operator.itemgetter(*order)
+    # Only typed columns (timestamps, JSON) need a processor; the rest pass through at C speed.
+    # Values shared by many rows (a batch's timestamp, a fleet's shared dicts) are processed once.
+    typed = [(i, by_name[n]) for i, n in enumerate(order) if by_name[n] is not None]
+    memo: dict[int, Any] = {}
+    params: list[Any] = []
+    for row in rows:
+        values = pick(row)
+        if len(order) == 1:
+            values = (values,)
+        if typed:
+            values = list(values)
+            for i, processor in typed:
+                value = values[i]
+                if value is None or type(value) is EncodedJSON:
+                    continue
+                hit = memo.get(id(value), _MISSING)
+                if hit is _MISSING:
+                    hit = memo[id(value)] = processor(value)  # type: ignore[misc]
+                values[i] = hit
+        params.append(tuple(values) if names is not None else dict(zip(order, values, strict=True)))
     raw = conn.connection.driver_connection
     assert raw is not None
     cursor = raw.cursor()
@@ -99,7 +116,4 @@ def _compiled(
     return made
 
 
-def _bind(processor: Callable[[Any], Any] | None, value: Any) -> Any:
-    if processor is None or type(value) is EncodedJSON:
-        return value
-    return processor(value)
+_MISSING = object()
