@@ -5,7 +5,10 @@ Each error has a stable ``code`` (what clients match on) and an ``http_status``
 
     SiloError (500 InternalError)
     ├── ValidationError (400)            bad input: the message names what and where
-    │   └── InvalidPolicy (400)           a guardrail document that does not parse
+    │   ├── InvalidPolicy (400)           a guardrail document that does not parse
+    │   ├── InvalidTemplate (400)         a template that does not load or resolve (``path``)
+    │   ├── InvalidPattern, InvalidEntry, InvalidTargetInput (400)   events (silo.events)
+    │   └── InvalidSchedule (400)         a schedule expression (silo.schedules)
     ├── AuthenticationError (401)        no key, unknown key, revoked or expired key
     ├── AccessDenied (403)               the principal may not do this
     │   ├── GuardrailDenied (403)        a guardrail statement denies the action
