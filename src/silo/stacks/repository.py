@@ -19,6 +19,7 @@ from silo.stacks.models import (
 )
 from silo.store.pages import Page, check_limit, decode_token, encode_token
 from silo.store.schema import stack_change_sets, stack_events, stack_resources, stacks
+from silo.templates import RUNNABLE_KINDS
 
 
 class StackRepository:
@@ -174,11 +175,15 @@ def stack_from_row(r: dict[str, Any] | sa.RowMapping) -> Stack:
 
 
 def change_set_from_row(r: dict[str, Any]) -> ChangeSet:
+    changes = tuple(Change.from_dict(c) for c in r["changes"])
     return ChangeSet(
         name=r["name"],
         stack_name=r["stack_name"],
         status=ChangeSetStatus(r["status"]),
-        changes=tuple(Change.from_dict(c) for c in r["changes"]),
+        changes=changes,
+        not_runnable=tuple(
+            c.logical_id for c in changes if c.action != "Remove" and c.kind not in RUNNABLE_KINDS
+        ),
         parameters=r["parameters"],
         template_sha256=r["template_sha256"],
         created_at=r["created_at"],

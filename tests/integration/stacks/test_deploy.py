@@ -63,6 +63,7 @@ def test_change_set_preview_matches_what_execute_does(
         ("Add", "Nightly2", ()),
         ("Remove", "Nightly", ()),
     ]
+    assert preview.not_runnable == ("Nightly2",)
     assert acme.functions.get("shop-Echo").config.memory_size == 256  # nothing applied yet
     executed = acme.stacks.execute_change_set("shop", "bigger")
     assert [(c.action, c.logical_id, c.properties) for c in executed.changes] == summary
