@@ -46,6 +46,7 @@ def run(
             handle.functions.invoke("warmup")  # unpack the artifact and start the zygote once
             interpreter = _interpreter_start_ms(30)
             cold = _cold_starts(handle, code, cold_samples)
+            _settle(platform)
             warm = _warm_invokes(handle, warm_samples)
             throughput = _throughput(settings, token, throughput_seconds, threads, processes)
             idle = _idle_processes(platform)
@@ -103,6 +104,14 @@ def _cold_starts(handle: AccountHandle, code: bytes, samples: int) -> list[float
         out.append((time.perf_counter() - started) * 1000)
         assert isinstance(outcome, InvokeOutcome) and outcome.cold_start and outcome.error is None
     return out
+
+
+def _settle(platform: Platform, timeout: float = 10.0) -> None:
+    """Let the cold phase's environments reach their idle timeout and exit before the next phase, so
+    that it does not pay for their teardown."""
+    deadline = time.monotonic() + timeout
+    while platform.runtime.environment_count() > 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def _warm_invokes(handle: AccountHandle, samples: int) -> list[float]:
