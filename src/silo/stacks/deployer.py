@@ -9,6 +9,7 @@ is all-or-nothing and one account's failure never touches another's resources.
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -297,6 +298,10 @@ def _write(writes: Writes, outcome: DeployOutcome, desired: list[Desired], state
     job = outcome.job
     account, stack = job.account_id, job.stack_name
     by_id = {d.logical_id: d for d in desired}
+    # A fleet operation records one stack-level event per account (with the counts) instead of one
+    # per resource: a 1,000,000-function rollout would otherwise write a million event rows, and
+    # the operation's per-account status and management events already tell the story.
+    per_resource = job.operation_id is None
     for change in outcome.changes:
         if change.action == "Remove" or change.replacement:
             old = state.resources[change.logical_id]
@@ -305,7 +310,8 @@ def _write(writes: Writes, outcome: DeployOutcome, desired: list[Desired], state
                 outcome.functions_changed.append(old.physical_name)
             if change.action == "Remove":
                 writes.remove_resource(account, stack, change.logical_id)
-                writes.event(account, stack, change.logical_id, change.type, "DELETE_COMPLETE")
+                if per_resource:
+                    writes.event(account, stack, change.logical_id, change.type, "DELETE_COMPLETE")
                 continue
         want = by_id[change.logical_id]
         revision: str | None = None
@@ -322,10 +328,11 @@ def _write(writes: Writes, outcome: DeployOutcome, desired: list[Desired], state
             writes.add_resource(account, stack, want, revision, status)
         else:
             writes.update_resource(account, stack, want, revision, status)
-        reason = "not runnable yet: recorded only" if status == "NOT_RUNNABLE" else ""
-        writes.event(
-            account, stack, change.logical_id, change.type, f"{change.action.upper()}_COMPLETE", reason
-        )
+        if per_resource:
+            reason = "not runnable yet: recorded only" if status == "NOT_RUNNABLE" else ""
+            writes.event(
+                account, stack, change.logical_id, change.type, f"{change.action.upper()}_COMPLETE", reason
+            )
     if job.resolved is None:
         if outcome.existed:
             writes.remove_stack(account, stack)
@@ -346,9 +353,17 @@ def _write(writes: Writes, outcome: DeployOutcome, desired: list[Desired], state
     if state.row is None:
         values["stack_id"] = stack_id(account, stack)
     writes.put_stack(account, stack, values, exists=state.row is not None)
-    writes.event(
-        account, stack, stack, "Silo::Stack", status.value, f"{len(outcome.changes)} resource changes"
-    )
+    writes.event(account, stack, stack, "Silo::Stack", status.value, _summary(outcome))
+
+
+def _summary(outcome: DeployOutcome) -> str:
+    counts = Counter(c.action for c in outcome.changes)
+    text = f"{len(outcome.changes)} resource changes"
+    if counts:
+        text += " (" + ", ".join(f"{action} {n}" for action, n in sorted(counts.items())) + ")"
+    if outcome.job.operation_id:
+        text += f" by stack set operation {outcome.job.operation_id}"
+    return text
 
 
 def outputs_of(resolved: ResolvedTemplate) -> dict[str, Any]:
