@@ -240,15 +240,27 @@ def test_a_reused_user_id_is_swept_first(
 
 
 @root_only
-def test_leftovers_of_a_closed_host_are_swept(
-    new_host: Callable[..., RuntimeHost], make_function: MakeFunction
-) -> None:
-    host = new_host(idle_timeout_s=30.0, user_ids=3)
-    body = call(host, spec_for(make_function(ESCAPE)), {"action": "escape"})
-    host.close()  # the zygote ends the environment; the escaped grandchild lives on
-    assert alive(body["escaped"])
-    # The next host to claim this block sweeps it on start (RuntimeHost -> UidAllocator.sweep_block):
-    block = range(body["uid"] - 1, body["uid"] + 2)
-    assert kill_users(block) >= 1
-    assert wait_gone([body["escaped"]]) == []
-    assert kill_users(block) == 0
+def test_a_block_sweep_kills_what_runs_under_its_ids() -> None:
+    """What a host does when it claims a block (``UidAllocator.sweep_block``): an earlier host's
+    leftover under one of the ids is killed, and nothing else."""
+    allocator = UidAllocator(size=3)
+    try:
+        uid = allocator.probe + 2
+        pid = os.fork()
+        if pid == 0:  # a leftover: a process running as one of the block's ids
+            try:
+                os.setgid(uid)
+                os.setuid(uid)
+                time.sleep(30)
+            finally:
+                os._exit(0)
+        deadline = time.monotonic() + 5
+        while _uid_of(pid) != uid and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert _uid_of(pid) == uid
+        assert allocator.sweep_block() == 1
+        os.waitpid(pid, 0)
+        assert not alive(pid)
+        assert kill_users(range(allocator.probe, allocator.probe + 3)) == 0
+    finally:
+        allocator.close()
