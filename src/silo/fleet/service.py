@@ -261,12 +261,7 @@ class Fleet:
         with self._store.write() as conn:
             row = repo.stack_set_row(conn, name)
             existing = repo.instance_accounts(conn, name)
-            wanted = set(targets.accounts)
-            chosen = (
-                [a for a in sorted(existing) if a in wanted]
-                if targets.accounts and not (targets.ous or targets.tags)
-                else [a for a in _selectable(conn, targets, self._exclude()) if a in existing]
-            )
+            chosen = [a for a in _selectable(conn, targets, self._exclude()) if a in existing]
             if not chosen:
                 raise ValidationError(
                     "targets: none of them is an instance of the stack set", field="targets"

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import threading
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -240,35 +237,9 @@ def _many(conn: sa.Connection, statement: sa.Executable, rows: list[dict[str, An
     execute_many(conn, statement, rows)
 
 
-_ENCODED_LOCK = threading.Lock()
-_JSON_COLUMNS = frozenset({"environment", "tags", "on_failure"})
-
-
 def _function_values(props: dict[str, Any]) -> dict[str, Any]:
-    return {
-        name: _encoded(props.get(name)) if name in _JSON_COLUMNS else props.get(name)
-        for name in _FUNCTION_VALUES
-    }
-
-
-# JSON of the dicts a fleet deploy shares between accounts (a template's account-independent
-# properties are one object for every account): encoded once, keyed by identity. Each entry holds
-# its dict, so an id is never reused while cached.
-_ENCODED: OrderedDict[int, tuple[object, EncodedJSON]] = OrderedDict()
-
-
-def _encoded(value: Any) -> Any:
-    if value is None:
-        return None
-    hit = _ENCODED.get(id(value))
-    if hit is not None and hit[0] is value:
-        return hit[1]
-    encoded = EncodedJSON(json.dumps(value, separators=(",", ":")))
-    with _ENCODED_LOCK:
-        _ENCODED[id(value)] = (value, encoded)
-        if len(_ENCODED) > 8192:
-            _ENCODED.popitem(last=False)
-    return encoded
+    # JSON columns are encoded by ``execute_many``, once per shared dict in a batch.
+    return {name: props.get(name) for name in _FUNCTION_VALUES}
 
 
 def _resource_values(want: Desired, revision: str | None, status: str, now: datetime) -> dict[str, Any]:
