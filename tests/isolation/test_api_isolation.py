@@ -22,6 +22,7 @@ from tests.e2e.api.stacks_helpers import FAST, OPERATIONS, STACK_SETS, STACKS, T
 from tests.helpers.functions import wait_until
 
 OWN_DLQ = "/v1/account/dead-letters"
+TEST_PATTERN = "/v1/account/events/test-pattern"
 DENY_NOTHING_USEFUL = {"Statement": [{"Sid": "NoTables", "Effect": "Deny", "Action": "tables:Delete"}]}
 
 
@@ -339,6 +340,14 @@ def execute_change_set(caller: Api, t: Tenants) -> None:
     caller.get(b_stack(t), 404)
 
 
+# --- events: TestEventPattern reads and writes no data; B's account id in it is only the caller's input.
+def event_pattern(caller: Api, t: Tenants) -> None:
+    event = {"id": "1", "account": t.b["account_id"], "source": "shop", "time": "2024-05-01T12:00:00Z"}
+    event |= {"region": "local", "detail-type": "order"}
+    answer = caller.post(TEST_PATTERN, {"pattern": {"account": [t.b["account_id"]]}, "event": event})
+    assert answer == {"matches": True}
+
+
 B_TARGETS = {"accounts": ["{account_id}"]}
 
 CASES: dict[tuple[str, str], Check | Denied] = {
@@ -421,6 +430,7 @@ CASES: dict[tuple[str, str], Check | Denied] = {
     ("POST", "/v1/account/stacks/{name}/change-sets"): create_change_set,
     ("GET", "/v1/account/stacks/{name}/change-sets/{change_set}"): describe_change_set,
     ("POST", "/v1/account/stacks/{name}/change-sets/{change_set}/execute"): execute_change_set,
+    ("POST", "/v1/account/events/test-pattern"): event_pattern,
     ("GET", "/v1/mgmt/stack-sets"): Denied(),
     ("POST", "/v1/mgmt/stack-sets"): Denied({"name": "by-a", "template": TEMPLATE}),
     ("GET", "/v1/mgmt/stack-sets/{name}"): Denied(),

@@ -9,6 +9,7 @@ from silo.api import (
     routes_account_plane,
     routes_accounts,
     routes_dead_letters,
+    routes_events,
     routes_fleet,
     routes_functions,
     routes_guardrails,
@@ -59,6 +60,7 @@ def create_app(platform: Platform) -> FastAPI:
         routes_functions,
         routes_stacks,
         routes_fleet,
+        routes_events,
     ):
         app.include_router(module.router)
     app.include_router(routes_dead_letters.account_router)

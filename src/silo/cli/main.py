@@ -14,6 +14,7 @@ from silo.cli import (
     bench,
     demo,
     dlq,
+    events,
     fleet,
     functions,
     guardrails,
@@ -89,6 +90,7 @@ app.add_typer(guardrails.app, name="guardrails")
 app.add_typer(functions.app, name="functions")
 app.add_typer(logs.app, name="logs")
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(events.app, name="events")
 app.add_typer(templates.app, name="templates")
 app.add_typer(stacks.app, name="stacks")
 app.add_typer(stacksets.app, name="stacksets")
