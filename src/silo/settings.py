@@ -27,6 +27,8 @@ class Settings:
         max_code_body_bytes: ``SILO_MAX_CODE_BODY_BYTES``, the same for function code uploads.
         closed_account_retention_days: ``SILO_CLOSED_ACCOUNT_RETENTION_DAYS``, how long a closed
             account's data stays readable to the management plane before it is purged.
+        dlq_retention_days: ``SILO_DLQ_RETENTION_DAYS``, how long an entry stays in the central
+            dead-letter queue after it arrived (default 14, SQS's longest); then it is deleted.
         strict_scoping: ``SILO_STRICT_SCOPING``, refuse any statement on an account-owned table
             that lacks an account filter and is not marked cross-account (on in tests).
         idle_timeout_s: ``SILO_IDLE_TIMEOUT_SECONDS``, how long a warm execution environment waits for
@@ -52,6 +54,7 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     max_code_body_bytes: int = 70 * 1024 * 1024
     closed_account_retention_days: int = 90
+    dlq_retention_days: int = 14
     strict_scoping: bool = False
     idle_timeout_s: float = 60.0
     runtime_dir: Path | None = None
@@ -75,6 +78,7 @@ class Settings:
             max_body_bytes=_int(env, "SILO_MAX_BODY_BYTES", 1024 * 1024),
             max_code_body_bytes=_int(env, "SILO_MAX_CODE_BODY_BYTES", 70 * 1024 * 1024),
             closed_account_retention_days=_int(env, "SILO_CLOSED_ACCOUNT_RETENTION_DAYS", 90),
+            dlq_retention_days=_days(env, "SILO_DLQ_RETENTION_DAYS", 14),
             strict_scoping=env.get("SILO_STRICT_SCOPING", "") in {"1", "true", "yes"},
             idle_timeout_s=_float(env, "SILO_IDLE_TIMEOUT_SECONDS", 60.0),
             runtime_dir=Path(env["SILO_RUNTIME_DIR"]) if env.get("SILO_RUNTIME_DIR") else None,
@@ -109,6 +113,13 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ValidationError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _days(env: dict[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 0:
+        raise ValidationError(f"{name} must be 0 or more days, got {value}")
+    return value
 
 
 def _float(env: dict[str, str], name: str, default: float) -> float:

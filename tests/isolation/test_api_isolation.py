@@ -417,6 +417,8 @@ CASES: dict[tuple[str, str], Check | Denied] = {
     ("GET", "/v1/account/dead-letters/{entry_id}"): own_dead_letter,
     ("GET", "/v1/mgmt/dead-letters"): Denied(),
     ("GET", "/v1/mgmt/dead-letters/{account_id}/{entry_id}"): Denied(),
+    ("POST", "/v1/mgmt/dead-letters/redrive"): Denied({"account_id": "{account_id}"}),
+    ("POST", "/v1/mgmt/dead-letters/{account_id}/{entry_id}/redrive"): Denied({"force": True}),
     ("POST", "/v1/account/templates/validate"): validate_template,
     ("GET", "/v1/account/stacks"): own_stacks,
     ("PUT", "/v1/account/stacks/{name}"): deploy_stack,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -252,8 +252,17 @@ class AccountRegistry:
             )
             return self.get_in(conn, account)
 
-    def purge_expired(self, now: datetime | None = None) -> list[AccountId]:
-        """Delete every row of closed accounts whose retention has run out."""
+    def purge_expired(
+        self,
+        now: datetime | None = None,
+        *,
+        record: Callable[[sa.Connection, list[AccountId]], None] | None = None,
+    ) -> list[AccountId]:
+        """Delete every row of closed accounts whose retention has run out.
+
+        ``record`` is called with the purged ids inside the same transaction (the management plane
+        detaches guardrails and writes the audit records there), unless nothing was due.
+        """
         moment = now or utcnow()
         with self._store.write() as conn:
             due = [
@@ -272,6 +281,8 @@ class AccountRegistry:
                 conn.execute(
                     sa.delete(fleet_stack_instances).where(fleet_stack_instances.c.account_id.in_(chunk))
                 )
+            if due and record is not None:
+                record(conn, due)
         return due
 
     def next_purge_at(self) -> datetime | None:

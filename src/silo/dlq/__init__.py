@@ -1,5 +1,22 @@
 """The central dead-letter queue, shared by async invocations and (later) event delivery."""
 
-from silo.dlq.service import DeadLetter, DeadLetterFilter, DeadLetterQueue
+from silo.dlq.models import (
+    DeadLetter,
+    DeadLetterFilter,
+    Redelivery,
+    RedriveBatch,
+    RedriveFailure,
+    Redriven,
+)
+from silo.dlq.service import DEFAULT_RETENTION, DeadLetterQueue
 
-__all__ = ["DeadLetter", "DeadLetterFilter", "DeadLetterQueue"]
+__all__ = [
+    "DEFAULT_RETENTION",
+    "DeadLetter",
+    "DeadLetterFilter",
+    "DeadLetterQueue",
+    "Redelivery",
+    "RedriveBatch",
+    "RedriveFailure",
+    "Redriven",
+]

@@ -8,7 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+import sqlalchemy as sa
+
 from silo.accounts import Account, AccountContext
+from silo.dlq import DeadLetter, Redelivery
 from silo.errors import NotFound, SiloError, ValidationError
 from silo.functions import invocation
 from silo.functions.async_queue import AsyncItem
@@ -265,6 +268,27 @@ class Functions:
         finally:
             _call_depth.reset(token)
 
+    def redrive(self, conn: sa.Connection, entry: DeadLetter) -> Redelivery:
+        """Send a dead letter of this account back to its function as a new ``Event`` invocation.
+
+        Called by the dead-letter queue's redrive with its transaction, in which the entry is also
+        marked redriven: the invocation is queued if and only if that commits. The entry's target
+        names a function of this scope's account; the platform picks the scope from the stored
+        entry, so the payload cannot reach another account.
+        """
+        name, qualifier = _function_target(entry)
+        account = self._guard.authorize("functions:Invoke", {"FunctionName": name, "InvocationType": "Event"})
+        self.resolve(name, None if qualifier == LATEST else qualifier, account)  # NotFound once it is gone
+        invocation_id = self._engine.queue.enqueue(
+            conn, self.context.account_id, name, qualifier, entry.payload, source="dlq:redrive"
+        )
+
+        def accepted() -> None:
+            self._engine.metrics.record(self.context, "Functions", "AsyncEventsReceived", name, 1)
+            self._engine.dispatcher.wake()
+
+        return Redelivery({"invocation_id": invocation_id}, after_commit=accepted)
+
     def _claim(self, name: str, qualifier: str | None) -> Claim | None:
         """(A target that is not cached.) A spare woken while the function is looked up, when none of
         its environments is idle here, so that a first invocation will need a new one."""
@@ -375,6 +399,17 @@ class Functions:
                 f"{limit} unreserved; at least {keep} must stay unreserved",
                 field="reserved_concurrency",
             )
+
+
+def _function_target(entry: DeadLetter) -> tuple[str, str]:
+    """The function and qualifier a ``{"type": "function", ...}`` dead letter was meant for."""
+    name, qualifier = entry.target.get("function"), entry.target.get("qualifier", LATEST)
+    if entry.target.get("type") != "function" or not isinstance(name, str) or not isinstance(qualifier, str):
+        raise ValidationError(
+            f"dead-letter entry {entry.entry_id}: its target is not a function", field="target"
+        )
+    check_function_name(name)
+    return name, qualifier
 
 
 def _facts(name: str, s: FunctionSettings) -> dict[str, object]:

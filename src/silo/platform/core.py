@@ -75,7 +75,7 @@ class Platform:
         self.keys = AccessKeys(store)
         self.guardrails = Guardrails(store)
         self.audit = AuditLog(store)
-        self.dlq = DeadLetterQueue(store)
+        self.dlq = DeadLetterQueue(store, retention=timedelta(days=settings.dlq_retention_days))
         self.metrics = Metrics(store)
         self.logs = Logs(store)
         runtime_root = runtime_directory(settings)
@@ -122,6 +122,9 @@ class Platform:
             fleet=Fleet(store, self.stacks, self.fleet_worker, self._management_account_or_none),
         )
         self.functions.bind_delivery(self._delivery_scope)
+        self.dlq.register_redriver("function", self._delivery_scope, Functions.redrive)
+        self.services.housekeeper.add(self._expire_dead_letters, self.dlq.next_expiry_at)
+        self.dlq.watch_expiry(self.services.housekeeper.poke)
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Platform:
@@ -138,7 +141,7 @@ class Platform:
         platform = cls(settings, store)
         platform.functions.resume()
         platform.fleet_worker.resume()
-        if platform.registry.next_purge_at() is not None:
+        if platform.services.housekeeper.next_due() is not None:  # closed accounts or dead letters
             platform.services.housekeeper.poke()
         return platform
 
@@ -213,9 +216,15 @@ class Platform:
         return ManagementHandle(principal, self.services)
 
     def _purge_expired(self) -> None:
+        self._housekeeping().purge_expired_accounts()
+
+    def _expire_dead_letters(self) -> None:
+        self._housekeeping().expire_dead_letters()
+
+    def _housekeeping(self) -> ManagementHandle:
         """Housekeeping acts as the platform itself on the management plane (and is audited as such)."""
         system = Principal("silo:housekeeping", self.management_account_id, KeyKind.MANAGEMENT)
-        self.management(system).purge_expired_accounts()
+        return self.management(system)
 
     def _delivery_scope(self, account: str) -> Functions:
         """Queued work acts inside the account it was accepted for, as the platform's delivery principal."""

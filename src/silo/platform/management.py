@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
+
+import sqlalchemy as sa
 
 from silo.accounts import (
     Account,
@@ -20,7 +22,7 @@ from silo.accounts import (
 )
 from silo.audit import AuditEntry
 from silo.credentials import AccessKey, IssuedKey
-from silo.dlq import DeadLetter, DeadLetterFilter
+from silo.dlq import DeadLetter, DeadLetterFilter, RedriveBatch, Redriven
 from silo.errors import Conflict, ValidationError
 from silo.guardrails import AttachedPolicy, Guardrail
 from silo.platform.account import AccountHandle
@@ -126,13 +128,14 @@ class ManagementHandle:
         return changed
 
     def purge_expired_accounts(self, now: datetime | None = None) -> list[AccountId]:
-        purged = self._registry.purge_expired(now)
-        if purged:
-            with self._store.write() as conn:
-                for gone in purged:
-                    self._guardrails.detach_all(conn, gone)
-                    self._record(conn, "accounts:Purge", gone)
-        return purged
+        """Purge closed accounts past their retention; detached and audited in the purge's transaction."""
+
+        def record(conn: sa.Connection, purged: list[AccountId]) -> None:
+            for gone in purged:
+                self._guardrails.detach_all(conn, gone)
+                self._record(conn, "accounts:Purge", gone)
+
+        return self._registry.purge_expired(now, record=record)
 
     # --- organizational units ----------------------------------------------------------------
     def create_ou(self, name: str, parent_id: str | None = None) -> OrganizationalUnit:
@@ -306,12 +309,42 @@ class ManagementHandle:
         return self._dlq.get_fleet(account_id(account), entry_id)
 
     def purge_dead_letters(self, filters: DeadLetterFilter) -> int:
-        purged = self._dlq.purge(filters)
-        with self._store.write() as conn:
-            self._record(
-                conn, "dlq:Purge", _account_or_none(filters.account_id or ""), details={"count": purged}
-            )
-        return purged
+        account = _account_or_none(filters.account_id or "")
+        return self._dlq.purge(
+            filters,
+            record=lambda conn, count: self._record(conn, "dlq:Purge", account, details={"count": count}),
+        )
+
+    def expire_dead_letters(self, now: datetime | None = None) -> int:
+        """Delete entries older than the retention period (the housekeeper calls this when one is due)."""
+
+        def record(conn: sa.Connection, count: int) -> None:
+            if count:
+                days = self._dlq.retention.days
+                self._record(conn, "dlq:PurgeExpired", None, details={"count": count, "retention_days": days})
+
+        return self._dlq.expire(now, record=record)
+
+    def redrive_dead_letter(self, account: str, entry_id: str, *, force: bool = False) -> Redriven:
+        """Send one entry's payload back to its original target, inside the entry's own account.
+
+        The account is the stored entry's (``account`` only finds the entry); an entry already
+        redriven is refused with ``Conflict`` unless ``force``. Audited in the redrive's transaction.
+        """
+        return self._dlq.redrive(account_id(account), entry_id, force=force, record=self._record_redrive)
+
+    def redrive_dead_letters(self, filters: DeadLetterFilter, *, limit: int | None = None) -> RedriveBatch:
+        """Redrive up to ``limit`` matching entries that were not redriven yet, oldest first."""
+        if filters.account_id is not None:
+            filters = replace(filters, account_id=account_id(filters.account_id))
+        return self._dlq.redrive_many(filters, limit=limit, record=self._record_redrive)
+
+    def _record_redrive(self, conn: sa.Connection, redriven: Redriven) -> None:
+        entry = redriven.entry
+        details = {"entry_id": entry.entry_id, "target": entry.target, **redriven.detail}
+        if redriven.forced:
+            details["force"] = True
+        self._record(conn, "dlq:Redrive", AccountId(entry.account_id), details=details)
 
     # --- audit and assume -------------------------------------------------------------------------
     def audit_log(
