@@ -8,13 +8,14 @@ is never lost; finishing deletes it, retrying sets the next attempt time.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
-from silo.store import Store, utcnow
+from silo.store import Store, insert_rows, utcnow
 from silo.store.schema import async_invocations
 
 _X = {"cross_account": True}
@@ -49,23 +50,16 @@ class AsyncQueue:
         source: str,
         invocation_id: str | None = None,
     ) -> str:
-        now = utcnow()
-        invocation_id = invocation_id or str(uuid.uuid4())
-        conn.execute(
-            async_invocations.insert().values(
-                account_id=account,
-                invocation_id=invocation_id,
-                function_name=function_name,
-                qualifier=qualifier,
-                payload=payload,
-                source=source,
-                attempts=0,
-                throttles=0,
-                received_at=now,
-                next_attempt_at=now,
-            )
+        row = queued_row(
+            account, function_name, qualifier, payload, source=source, invocation_id=invocation_id
         )
-        return invocation_id
+        self.add(conn, [row])
+        return str(row["invocation_id"])
+
+    def add(self, conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
+        """Queue rows made by :func:`queued_row`, in one statement."""
+        if rows:
+            insert_rows(conn, async_invocations, rows)
 
     def claim_due(self, limit: int, lease: timedelta) -> list[AsyncItem]:
         """Take up to ``limit`` due items of any account (the dispatcher serves the whole fleet)."""
@@ -132,6 +126,33 @@ class AsyncQueue:
                     last_error=error,
                 )
             )
+
+
+def queued_row(
+    account: str,
+    function_name: str,
+    qualifier: str,
+    payload: bytes,
+    *,
+    source: str,
+    invocation_id: str | None = None,
+) -> dict[str, Any]:
+    """A new queue row (attempted at once), to :meth:`AsyncQueue.add` in the accepting transaction."""
+    now = utcnow()
+    return {
+        "account_id": account,
+        "invocation_id": invocation_id or str(uuid.uuid4()),
+        "function_name": function_name,
+        "qualifier": qualifier,
+        "payload": payload,
+        "source": source,
+        "attempts": 0,
+        "throttles": 0,
+        "received_at": now,
+        "next_attempt_at": now,
+        "lease_until": None,
+        "last_error": None,
+    }
 
 
 def _item(row: sa.Row[Any]) -> AsyncItem:

@@ -20,7 +20,6 @@ import sqlalchemy as sa
 from silo.dlq import DeadLetterQueue
 from silo.functions.artifacts import ArtifactStore
 from silo.functions.async_queue import AsyncItem, AsyncQueue
-from silo.functions.dispatcher import AsyncDispatcher
 from silo.functions.invoker import Invoker, Target
 from silo.functions.models import Function
 from silo.functions.repository import _WITH_RESERVED_TOTAL
@@ -28,6 +27,7 @@ from silo.functions.repository import _function as function_from_row
 from silo.store import Store
 from silo.store.schema import functions
 from silo.telemetry import Logs, Metrics
+from silo.transport import Dispatcher
 
 if TYPE_CHECKING:
     from silo.functions.service import Functions
@@ -154,7 +154,7 @@ class FunctionsEngine:
         self.latest = LatestQuery(store)
         self.async_policy = async_policy or AsyncPolicy()
         self._delivery_scope: Callable[[str], Functions] | None = None
-        self.dispatcher = AsyncDispatcher(queue, self._process, workers=async_workers)
+        self.dispatcher: Dispatcher[AsyncItem] = Dispatcher(queue, self._process, workers=async_workers)
 
     def bind_delivery(self, scope_for: Callable[[str], Functions]) -> None:
         """The platform says how to act inside an item's account (a delivery principal)."""

@@ -96,23 +96,26 @@ def execute_many(conn: sa.Connection, statement: sa.Executable, rows: Sequence[M
     return len(rows)
 
 
-_COMPILED: dict[
-    tuple[int, str], tuple[str, list[str] | None, list[tuple[str, Callable[[Any], Any] | None]]]
-] = {}
+_Compiled = tuple[str, list[str] | None, list[tuple[str, Callable[[Any], Any] | None]]]
+_COMPILED: dict[tuple[int, str], tuple[sa.Executable, _Compiled]] = {}
+_MAX_COMPILED = 512
 
 
-def _compiled(
-    statement: sa.Executable, dialect: sa.Dialect
-) -> tuple[str, list[str] | None, list[tuple[str, Callable[[Any], Any] | None]]]:
+def _compiled(statement: sa.Executable, dialect: sa.Dialect) -> _Compiled:
+    """Compiled once per (statement object, dialect). The entry keeps the statement alive, so its
+    ``id`` cannot be reused by another statement while cached; build statements once (module
+    level) to benefit, as a statement built per call only fills the bounded cache."""
     key = (id(statement), dialect.name)
     hit = _COMPILED.get(key)
-    if hit is not None:
-        return hit
+    if hit is not None and hit[0] is statement:
+        return hit[1]
     compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
     processors = [(name, bind.type._cached_bind_processor(dialect)) for name, bind in compiled.binds.items()]
     names = list(compiled.positiontup) if compiled.positional else None
     made = (str(compiled), names, processors)
-    _COMPILED[key] = made
+    if len(_COMPILED) >= _MAX_COMPILED:
+        _COMPILED.clear()
+    _COMPILED[key] = (statement, made)
     return made
 
 

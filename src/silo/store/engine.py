@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,12 @@ class Store:
         self.schema = schema
         self.dialect = make_url(self.url).get_backend_name()
         self.engine = self._create_engine()
+        # SQLite has one writer at a time. Its busy handler waits by sleeping (1, 2, 5 ... 100 ms), so
+        # this process's writers queue on a lock instead, which hands over the moment it is free;
+        # other processes still meet the busy timeout. PostgreSQL writers need no such queue.
+        self._write_lock: AbstractContextManager[object] = (
+            threading.RLock() if self.dialect == "sqlite" else nullcontext()
+        )
         if strict_scoping:
             install_scoping_guard(self.engine)
 
@@ -72,15 +79,28 @@ class Store:
         """A write transaction. A unique-key clash with a concurrent writer becomes a 409 ``Conflict``
         (the services check first; this covers the race between their check and the insert)."""
         try:
-            with self.engine.connect() as raw:
+            with self._write_lock, self.engine.connect() as raw:
                 conn = raw.execution_options(silo_write=True)
-                with conn.begin():
-                    yield conn
+                conn.info[_AFTER_COMMIT] = []
+                try:
+                    with conn.begin():
+                        yield conn
+                    callbacks = conn.info[_AFTER_COMMIT]
+                finally:
+                    conn.info[_AFTER_COMMIT] = []
+            for callback in callbacks:
+                callback()
         except sa.exc.IntegrityError as exc:
             raise Conflict(
                 "a concurrent request created or changed the same thing; nothing was written, retry",
                 constraint=str(exc.orig).splitlines()[0][:200],
             ) from None
+
+    @staticmethod
+    def after_commit(conn: sa.Connection, callback: Callable[[], object]) -> None:
+        """Run ``callback`` once the write transaction of ``conn`` has committed (never if it rolls
+        back): e.g. wake a dispatcher only when the rows it should find are visible."""
+        conn.info[_AFTER_COMMIT].append(callback)
 
     def migrate(self) -> list[str]:
         """Create the schema (PostgreSQL: inside ``schema``) and apply pending migrations."""
@@ -94,6 +114,9 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+_AFTER_COMMIT = "silo_after_commit"
 
 
 def normalise_url(url: str) -> str:

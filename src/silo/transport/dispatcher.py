@@ -1,4 +1,5 @@
-"""One dispatcher for the whole platform: claims due async work and runs it on a worker pool.
+"""One dispatcher per kind of durable work (async invocations, event deliveries) for the whole
+platform: claims due work from its queue and runs it on a worker pool.
 
 Push, not poll: ``wake()`` is called after every enqueue; otherwise the scheduler thread sleeps
 until the earliest ``next_attempt_at`` in the queue, or indefinitely when the queue is empty, so an
@@ -11,22 +12,35 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Generic, Protocol, TypeVar
 
-from silo.functions.async_queue import AsyncItem, AsyncQueue
 from silo.store import utcnow
+
+T = TypeVar("T")
+
+
+class DueQueue(Protocol[T]):
+    """A durable queue: ``claim_due`` leases up to ``limit`` due items (an item whose lease runs out
+    becomes due again); ``next_due`` is the earliest time anything becomes due, if anything will."""
+
+    def claim_due(self, limit: int, lease: timedelta) -> list[T]: ...
+
+    def next_due(self) -> datetime | None: ...
+
 
 log = logging.getLogger(__name__)
 
 
-class AsyncDispatcher:
+class Dispatcher(Generic[T]):
     def __init__(
         self,
-        queue: AsyncQueue,
-        process: Callable[[AsyncItem], None],
+        queue: DueQueue[T],
+        process: Callable[[T], None],
         *,
         workers: int = 8,
         lease: timedelta = timedelta(minutes=16),
+        name: str = "silo-async",
     ) -> None:
         self._queue = queue
         self._process = process
@@ -38,14 +52,15 @@ class AsyncDispatcher:
         self._stopped = False
         self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
+        self._name = name
         self.wakeups = 0  # how often the scheduler loop ran: an idle platform must not add to it
 
     def start(self) -> None:
         with self._cond:
             if self._thread is not None or self._stopped:
                 return
-            self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="silo-async")
-            self._thread = threading.Thread(target=self._run, name="silo-async-dispatcher", daemon=True)
+            self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix=self._name)
+            self._thread = threading.Thread(target=self._run, name=f"{self._name}-dispatcher", daemon=True)
             self._thread.start()
 
     def wake(self) -> None:
@@ -87,11 +102,11 @@ class AsyncDispatcher:
                     continue
                 self._cond.wait(timeout)
 
-    def _claim(self, free: int) -> list[AsyncItem]:
+    def _claim(self, free: int) -> list[T]:
         try:
             return self._queue.claim_due(free, self._lease)
         except Exception:  # the store may be briefly unavailable; try again after a pause
-            log.exception("claiming async work failed")
+            log.exception("%s: claiming work failed", self._name)
             with self._cond:
                 self._cond.wait(1.0)
             return []
@@ -102,17 +117,17 @@ class AsyncDispatcher:
             return None
         return max((due - utcnow()).total_seconds(), 0.0) + 0.001
 
-    def _submit(self, item: AsyncItem) -> None:
+    def _submit(self, item: T) -> None:
         with self._cond:
             self._busy += 1
         assert self._pool is not None
         self._pool.submit(self._work, item)
 
-    def _work(self, item: AsyncItem) -> None:
+    def _work(self, item: T) -> None:
         try:
             self._process(item)
         except Exception:  # the item stays leased and becomes due again when the lease expires
-            log.exception("async invocation %s failed in the dispatcher", item.invocation_id)
+            log.exception("%s: an item failed in the dispatcher", self._name)
         finally:
             with self._cond:
                 self._busy -= 1
