@@ -84,6 +84,7 @@ def settings(backend: str, tmp_path: Path, runtime_dir: Path) -> Iterator[Settin
     common: dict[str, object] = {
         "strict_scoping": True,
         "async_retry_base_s": 0.05,
+        "events_retry_base_s": 0.05,
         "runtime_dir": runtime_dir,
     }
     if backend == "sqlite":

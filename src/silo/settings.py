@@ -39,6 +39,10 @@ class Settings:
         async_retry_base_s: ``SILO_ASYNC_RETRY_BASE_SECONDS``, the first retry delay of a failed
             ``Event`` invocation (the second waits twice as long), as Lambda's 1 and 2 minutes.
         async_workers: ``SILO_ASYNC_WORKERS``, threads running queued ``Event`` invocations.
+        events_retry_base_s: ``SILO_EVENTS_RETRY_BASE_SECONDS``, the first retry delay of an event
+            delivery that failed (then doubling, up to 5 minutes, with jitter).
+        events_invocations_per_s: ``SILO_EVENTS_INVOCATIONS_PER_SECOND``, target invocations per
+            second one account's rules may make (more are throttled and retried: ``ThrottledRules``).
         fleet_lease_s: ``SILO_FLEET_LEASE_SECONDS``, how long a node holds a fleet operation without
             renewing it before another node (or a restarted one) takes it over.
         fleet_fault_transient_rate, fleet_fault_permanent_rate: ``SILO_FLEET_FAULT_TRANSIENT_RATE``,
@@ -61,6 +65,8 @@ class Settings:
     max_environments: int = 1000
     async_retry_base_s: float = 60.0
     async_workers: int = 8
+    events_retry_base_s: float = 1.0
+    events_invocations_per_s: float = 10_000.0
     fleet_lease_s: float = 15.0
     fleet_fault_transient_rate: float = 0.0
     fleet_fault_permanent_rate: float = 0.0
@@ -85,6 +91,8 @@ class Settings:
             max_environments=_int(env, "SILO_MAX_ENVIRONMENTS", 1000),
             async_retry_base_s=_float(env, "SILO_ASYNC_RETRY_BASE_SECONDS", 60.0),
             async_workers=_int(env, "SILO_ASYNC_WORKERS", 8),
+            events_retry_base_s=_float(env, "SILO_EVENTS_RETRY_BASE_SECONDS", 1.0),
+            events_invocations_per_s=_float(env, "SILO_EVENTS_INVOCATIONS_PER_SECOND", 10_000.0),
             fleet_lease_s=_float(env, "SILO_FLEET_LEASE_SECONDS", 15.0),
             fleet_fault_transient_rate=_rate(env, "SILO_FLEET_FAULT_TRANSIENT_RATE"),
             fleet_fault_permanent_rate=_rate(env, "SILO_FLEET_FAULT_PERMANENT_RATE"),

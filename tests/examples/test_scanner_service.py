@@ -726,7 +726,13 @@ def test_the_service_runs_in_a_tenant_account(tenant: Callable[[str], AccountHan
     )
     functions = [r for r in resolved.resources.values() if r.kind == "function"]
     not_runnable = {r.logical_id for r in account.stacks.resources("scanner") if not r.runnable}
-    assert not_runnable == {r.logical_id for r in resolved.resources.values() if r.kind != "function"}
+    # State machines and tables are recorded only, and so is the rule that starts a state machine.
+    waiting = {r.logical_id for r in resolved.resources.values() if not r.runnable}
+    assert not_runnable == waiting | {"OnboardingRequestedRule"}
+    rule = account.events.describe_rule(
+        "scanner-low-battery", resolved.resources["ScannerEventBus"].physical_name
+    )
+    assert rule.managed_by == "scanner"
     results = {}
     for resource in functions:
         payload = json.dumps(sample(_sample_name(resource.logical_id))).encode()

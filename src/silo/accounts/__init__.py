@@ -1,6 +1,6 @@
 """Accounts: the tenant boundary, organised in a tree of OUs."""
 
-from silo.accounts.context import AccountContext, KeyKind, Principal, mint_context
+from silo.accounts.context import AccountContext, AccountGuard, KeyKind, Principal, mint_context
 from silo.accounts.models import Account, AccountId, AccountStatus, OrganizationalUnit, account_id
 from silo.accounts.ous import OrganizationalUnits, check_ou_id
 from silo.accounts.service import DEFAULT_CONCURRENCY_LIMIT, AccountRegistry, AccountSpec
@@ -9,6 +9,7 @@ __all__ = [
     "DEFAULT_CONCURRENCY_LIMIT",
     "Account",
     "AccountContext",
+    "AccountGuard",
     "AccountId",
     "AccountRegistry",
     "AccountSpec",

@@ -8,9 +8,14 @@ context, never a bare account id, so an operation cannot name another account.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 from silo.accounts.models import AccountId
+
+if TYPE_CHECKING:
+    from silo.accounts.models import Account
 
 _MINT = object()
 
@@ -57,3 +62,15 @@ class AccountContext:
 def mint_context(account: AccountId, principal: Principal, *, read_only: bool = False) -> AccountContext:
     """Issue a context; callers are the platform's authentication and assume steps only."""
     return AccountContext(account, principal, read_only=read_only, _mint=_MINT)
+
+
+class AccountGuard(Protocol):
+    """What an account's service scope needs from its handle: the context, and the check that
+    refuses an action the account may not take now (inactive account, guardrail, read-only)."""
+
+    @property
+    def context(self) -> AccountContext: ...
+
+    def authorize(
+        self, action: str, facts: Mapping[str, object] | None = None, *, write: bool = True
+    ) -> Account: ...

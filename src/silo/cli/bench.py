@@ -100,3 +100,19 @@ def bench_schedules(
     from silo.schedules.simulation import run_benchmark
 
     _report(as_json, run_benchmark(schedules, period_s, window_s), "bench schedules")
+
+
+@app.command("events")
+def bench_events(
+    rules: Annotated[int, typer.Option(min=1, max=1_000_000, help="Rules on the bus.")] = 10_000,
+    events: Annotated[int, typer.Option(min=1, help="Events to match (matching only).")] = 100_000,
+    delivered: Annotated[
+        int, typer.Option(min=10, help="Events to deliver end to end into a no-op function.")
+    ] = 5_000,
+    as_json: JsonOutput = False,
+) -> None:
+    """Match EVENTS events against RULES rules on one bus (one core), then deliver DELIVERED events
+    end to end (PutEvents -> durable delivery -> no-op function) in a throwaway embedded platform."""
+    from silo.bench.events import run
+
+    _report(as_json, run(rules=rules, events=events, delivered=delivered), "bench events")

@@ -85,8 +85,10 @@ def _checked(entry: Mapping[str, Any]) -> tuple[dict[str, Any], dt.datetime | No
     if unknown:
         raise InvalidEntry(unknown[0], f"unknown field; an entry has {', '.join(_FIELDS)}")
     source = _required_text(entry, "Source", MAX_SOURCE)
-    if source.startswith("aws."):
-        raise InvalidEntry("Source", "sources starting with aws. are reserved for the platform's own events")
+    if source.startswith(("aws.", "silo.")):
+        raise InvalidEntry(
+            "Source", "sources starting with aws. or silo. are reserved for the platform's own events"
+        )
     _required_text(entry, "DetailType", MAX_DETAIL_TYPE)
     detail = _detail(entry.get("Detail"))
     _resources(entry.get("Resources"))

@@ -1,11 +1,13 @@
 """The management event bus's log: every fleet state change, as EventBridge-shaped events.
 
-Rows in ``fleet_management_events`` written in the same transaction as the change they describe;
-the events service (issue 5) delivers them to rules on the management bus.
+Rows in ``fleet_management_events`` written in the same transaction as the change they describe,
+and handed (in that transaction) to ``publish``: the platform puts them on the management
+account's default event bus, so its rules can react to them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,9 +23,14 @@ INSTANCE_CHANGED = "StackSet Instance Status Change"
 WAVE_COMPLETED = "StackSet Wave Completed"
 
 
+Publish = Callable[[sa.Connection, Sequence[Mapping[str, Any]]], None]
+"""Takes the batch's rows (``source``, ``detail_type``, ``detail``, ``at``) in the writer's transaction."""
+
+
 class EventBatch:
-    def __init__(self, now: datetime) -> None:
+    def __init__(self, now: datetime, publish: Publish | None = None) -> None:
         self._now = now
+        self._publish = publish
         self._rows: list[dict[str, Any]] = []
 
     def add(self, detail_type: str, detail: dict[str, Any]) -> None:
@@ -39,6 +46,8 @@ class EventBatch:
 
     def flush(self, conn: sa.Connection) -> None:
         insert_rows(conn, fleet_management_events, self._rows)
+        if self._publish is not None and self._rows:
+            self._publish(conn, self._rows)
         self._rows = []
 
 

@@ -22,10 +22,10 @@ import sqlalchemy as sa
 from silo.accounts import AccountContext
 from silo.errors import SiloError
 from silo.fleet import repository as repo
-from silo.fleet.events import INSTANCE_CHANGED, OPERATION_CHANGED, WAVE_COMPLETED, EventBatch
+from silo.fleet.events import INSTANCE_CHANGED, OPERATION_CHANGED, WAVE_COMPLETED, EventBatch, Publish
 from silo.fleet.faults import FaultInjector, TransientDeployError, backoff
 from silo.fleet.models import InstanceStatus, OperationAction, OperationStatus, Preferences, TargetStatus
-from silo.stacks import DeployJob, StackDeployer, StacksEngine
+from silo.stacks import DeployJob, DeployOutcome, StackDeployer, StacksEngine
 from silo.store import Store, utcnow
 from silo.store.schema import fleet_operation_targets, fleet_stack_instances, stacks
 from silo.templates import Resolutions, ResolvedTemplate, Template, prepare
@@ -98,8 +98,10 @@ class OperationRunner:
         lease: timedelta,
         faults: FaultInjector | None = None,
         on_finished: Callable[[str], None] | None = None,
+        publish: Publish | None = None,
     ) -> None:
         self._store = store
+        self._publish = publish
         self._stacks = stacks_engine
         self._gate = gate
         self._deployer = StackDeployer(gate.authorize)
@@ -141,7 +143,7 @@ class OperationRunner:
         self, conn: sa.Connection, op: dict[str, Any], now: datetime
     ) -> float | list[tuple[str, int]] | None:
         operation_id = op["operation_id"]
-        events = EventBatch(now)
+        events = EventBatch(now, self._publish)
         status = OperationStatus(op["status"])
         if status is OperationStatus.QUEUED:
             repo.update_operation(conn, operation_id, status=OperationStatus.RUNNING.value, started_at=now)
@@ -212,7 +214,7 @@ class OperationRunner:
         wave_failed = in_wave.get(TargetStatus.FAILED.value, 0)
         last = wave >= op["waves"] - 1
         if op["wave_done_at"] is None:
-            events = EventBatch(now)
+            events = EventBatch(now, self._publish)
             events.add(
                 WAVE_COMPLETED,
                 {**_op_detail(op, OperationStatus.RUNNING), "wave": wave, "failed": wave_failed},
@@ -248,7 +250,7 @@ class OperationRunner:
             owner=None,
             lease_until=None,
         )
-        events = EventBatch(now)
+        events = EventBatch(now, self._publish)
         events.add(
             OPERATION_CHANGED, {**_op_detail(op, status), "reason": reason, "cancelled": len(cancelled)}
         )
@@ -266,7 +268,7 @@ class OperationRunner:
         accounts = [a for a, _ in batch]
         attempts = dict(batch)
         jobs = self._jobs(op, attempts, results)
-        changed: list[tuple[str, list[str]]] = []
+        changed: list[DeployOutcome] = []
         try:
             with self._store.write() as conn:
                 if retain and action is OperationAction.DELETE:
@@ -283,7 +285,7 @@ class OperationRunner:
                     attempt = attempts[account] + 1
                     if outcome.error is None:
                         results[account] = Result(account, TargetStatus.SUCCEEDED, attempt)
-                        changed.append((account, outcome.functions_changed))
+                        changed.append(outcome)
                     else:
                         results[account] = Result(
                             account, TargetStatus.FAILED, attempt, outcome.error.message
@@ -296,9 +298,8 @@ class OperationRunner:
                     conn, op, action, [self._retry(op, a, attempts[a] + 1, str(exc)[:500]) for a in accounts]
                 )
             return
-        for account, names in changed:
-            if names:
-                self._stacks.functions_changed(account, names)
+        for outcome in changed:
+            self._stacks.committed(outcome)
 
     def _jobs(
         self, op: dict[str, Any], attempts: dict[str, int], results: dict[str, Result]
@@ -440,7 +441,7 @@ class OperationRunner:
                     fleet_stack_instances.c.account_id.in_(deleted[start : start + 500]),
                 )
             )
-        events = EventBatch(now)
+        events = EventBatch(now, self._publish)
         for r in final:
             events.add(
                 INSTANCE_CHANGED,

@@ -14,7 +14,7 @@ from silo.accounts import Account, AccountContext
 from silo.dlq import DeadLetter, Redelivery
 from silo.errors import NotFound, SiloError, ValidationError
 from silo.functions import invocation
-from silo.functions.async_queue import AsyncItem
+from silo.functions.async_queue import AsyncItem, queued_row
 from silo.functions.engine import FunctionsEngine
 from silo.functions.invoker import InvokeOutcome, OnCall, Target, log_group
 from silo.functions.models import (
@@ -288,6 +288,17 @@ class Functions:
             self._engine.dispatcher.wake()
 
         return Redelivery({"invocation_id": invocation_id}, after_commit=accepted)
+
+    def accept_event(
+        self, name: str, qualifier: str | None, payload: bytes, *, source: str
+    ) -> dict[str, Any]:
+        """(Event delivery.) An ``Event`` invocation for a rule target, as a queue row the deliverer
+        writes in its own transaction (with the rest of its batch). Refused (``NotFound``,
+        ``AccountNotActive``, a guardrail) as ``invoke`` would be, so the delivery is retried."""
+        account = self._guard.authorize("functions:Invoke", {"FunctionName": name, "InvocationType": "Event"})
+        self.resolve(name, qualifier, account)
+        self._engine.metrics.record(self.context, "Functions", "AsyncEventsReceived", name, 1)
+        return queued_row(self.context.account_id, name, qualifier or LATEST, payload, source=source)
 
     def _claim(self, name: str, qualifier: str | None) -> Claim | None:
         """(A target that is not cached.) A spare woken while the function is looked up, when none of

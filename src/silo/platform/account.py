@@ -8,6 +8,8 @@ from silo.accounts import Account, AccountContext, AccountStatus, KeyKind
 from silo.credentials import AccessKey, AccessKeys, IssuedKey
 from silo.dlq import DeadLetter, DeadLetterFilter
 from silo.errors import AccessDenied, AccountNotActive
+from silo.events.scheduler import Schedules
+from silo.events.service import Events
 from silo.functions import Functions
 from silo.guardrails import AttachedPolicy, check
 from silo.platform.services import Services
@@ -31,6 +33,8 @@ class AccountHandle:
         self.keys = AccountKeys(self, services.keys)
         self.functions = Functions(self, services.functions)
         self.stacks = Stacks(self, services.stacks)
+        self.events = Events(self, services.events)
+        self.schedules = Schedules(self, services.events)
 
     @property
     def account_id(self) -> str:

@@ -7,10 +7,11 @@ import os
 import socket
 import tempfile
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -28,6 +29,9 @@ from silo.audit import AuditLog
 from silo.credentials import AccessKeys, IssuedKey
 from silo.dlq import DeadLetterQueue
 from silo.errors import AccessDenied, AccountNotActive
+from silo.events.engine import EventsEngine
+from silo.events.models import TargetKind
+from silo.events.service import Events
 from silo.fleet import FaultInjector, Fleet, FleetWorker, OperationRunner
 from silo.functions import (
     ArtifactStore,
@@ -41,6 +45,7 @@ from silo.functions import (
 from silo.guardrails import Guardrails
 from silo.platform.account import AccountHandle
 from silo.platform.authz import AuthorizationFacts
+from silo.platform.event_targets import FunctionTargets
 from silo.platform.fleet_gate import FleetGate
 from silo.platform.housekeeping import Housekeeper
 from silo.platform.management import ManagementHandle
@@ -68,6 +73,7 @@ class Platform:
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
         self.store = store
+        self._management: AccountId | None = None  # never changes once the platform is initialised
         self.ous = OrganizationalUnits(store)
         self.registry = AccountRegistry(
             store, self.ous, retention=timedelta(days=settings.closed_account_retention_days)
@@ -97,7 +103,14 @@ class Platform:
             async_workers=settings.async_workers,
         )
         facts = AuthorizationFacts(self.registry, self.guardrails)
-        self.stacks = StacksEngine(store, artifacts, self._functions_changed)
+        self.events = EventsEngine(
+            store,
+            self.dlq,
+            self.metrics,
+            retry_base=timedelta(seconds=settings.events_retry_base_s),
+            invocations_per_s=settings.events_invocations_per_s,
+        )
+        self.stacks = StacksEngine(store, artifacts, self._functions_changed, schedules=self.events)
         runner = OperationRunner(
             store,
             self.stacks,
@@ -105,6 +118,7 @@ class Platform:
             owner=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
             lease=timedelta(seconds=settings.fleet_lease_s),
             faults=FaultInjector(settings.fleet_fault_transient_rate, settings.fleet_fault_permanent_rate),
+            publish=self._publish_management_events,
         )
         self.fleet_worker = FleetWorker(store, runner, lease_seconds=settings.fleet_lease_s)
         self.services = Services(
@@ -120,9 +134,14 @@ class Platform:
             housekeeper=Housekeeper(self._purge_expired, self.registry.next_purge_at),
             stacks=self.stacks,
             fleet=Fleet(store, self.stacks, self.fleet_worker, self._management_account_or_none),
+            events=self.events,
         )
         self.functions.bind_delivery(self._delivery_scope)
+        self.events.bind(
+            self._events_scope, {TargetKind.FUNCTION: FunctionTargets(self.functions, self._delivery_scope)}
+        )
         self.dlq.register_redriver("function", self._delivery_scope, Functions.redrive)
+        self.dlq.register_redriver("bus", self._events_scope, Events.redrive)
         self.services.housekeeper.add(self._expire_dead_letters, self.dlq.next_expiry_at)
         self.dlq.watch_expiry(self.services.housekeeper.poke)
 
@@ -140,6 +159,7 @@ class Platform:
         _protect_database(settings)
         platform = cls(settings, store)
         platform.functions.resume()
+        platform.events.resume()
         platform.fleet_worker.resume()
         if platform.services.housekeeper.next_due() is not None:  # closed accounts or dead letters
             platform.services.housekeeper.poke()
@@ -147,6 +167,7 @@ class Platform:
 
     def close(self) -> None:
         self.fleet_worker.stop()
+        self.events.close()
         self.services.housekeeper.stop()
         self.functions.close()
         self.store.dispose()
@@ -230,6 +251,18 @@ class Platform:
         """Queued work acts inside the account it was accepted for, as the platform's delivery principal."""
         principal = Principal("silo:delivery", AccountId(account), KeyKind.DELIVERY)
         return AccountHandle(mint_context(AccountId(account), principal), self.services).functions
+
+    def _events_scope(self, account: str) -> Events:
+        """Deliveries and schedule fires act inside their account as the delivery principal."""
+        principal = Principal("silo:delivery", AccountId(account), KeyKind.DELIVERY)
+        return AccountHandle(mint_context(AccountId(account), principal), self.services).events
+
+    def _publish_management_events(self, conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Fleet events go to the management account's default bus (in the fleet's transaction)."""
+        if self._management is None:
+            self._management = self._management_account_id(conn)
+        if self._management is not None:
+            self._events_scope(self._management).publish(conn, rows)
 
     def _functions_changed(self, account: str, names: Iterable[str]) -> None:
         """A stack deploy changed these functions: drop cached targets now rather than after the TTL."""

@@ -8,6 +8,7 @@ from silo.accounts import AccountRegistry, OrganizationalUnits
 from silo.audit import AuditLog
 from silo.credentials import AccessKeys
 from silo.dlq import DeadLetterQueue
+from silo.events.engine import EventsEngine
 from silo.fleet import Fleet
 from silo.functions import FunctionsEngine
 from silo.guardrails import Guardrails
@@ -31,3 +32,4 @@ class Services:
     housekeeper: Housekeeper
     stacks: StacksEngine
     fleet: Fleet
+    events: EventsEngine

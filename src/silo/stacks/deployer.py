@@ -19,25 +19,19 @@ import sqlalchemy as sa
 
 from silo.accounts import AccountContext
 from silo.errors import Conflict, NotFound, SiloError, ValidationError
+from silo.events.models import Rule
+from silo.stacks.actions import actions, facts
 from silo.stacks.binding import CodeMap, desired_resources
+from silo.stacks.event_resources import EventChanges, LiveEvents, check_events, load_live, missing
 from silo.stacks.models import Change, StackStatus
 from silo.stacks.planning import Desired, plan
 from silo.stacks.state import StackState, existing_functions, load_states, owners, reservations
 from silo.stacks.writer import Writes
 from silo.store import utcnow
-from silo.templates import ResolvedTemplate
+from silo.templates import RUNNABLE_KINDS, ResolvedTemplate
 
 Authorizer = Callable[[AccountContext, str, Mapping[str, object]], None]
 """Raises (``GuardrailDenied``, ``AccountNotActive`` ...) unless the account may take the action."""
-
-_ACTIONS = {
-    "function": ("functions:Create", "functions:Update", "functions:Delete"),
-    "state_machine": ("states:CreateStateMachine", "states:UpdateStateMachine", "states:DeleteStateMachine"),
-    "rule": ("events:PutRule", "events:PutRule", "events:DeleteRule"),
-    "schedule": ("events:PutRule", "events:PutRule", "events:DeleteRule"),
-    "event_bus": ("events:CreateEventBus", "events:UpdateEventBus", "events:DeleteEventBus"),
-    "table": ("tables:CreateTable", "tables:UpdateTable", "tables:DeleteTable"),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +64,10 @@ class DeployOutcome:
     error: SiloError | None = None
     existed: bool = False
     functions_changed: list[str] = field(default_factory=list)
+    rules_changed: list[Rule] = field(default_factory=list)
+    """Rules put (created or updated); with ``rules_removed``, for the schedule timer after commit."""
+    rules_removed: list[Rule] = field(default_factory=list)
+    event_changes: EventChanges = field(default_factory=EventChanges)
 
     @property
     def ok(self) -> bool:
@@ -118,13 +116,14 @@ class StackDeployer:
                 except SiloError as exc:
                     outcome.error = exc
                 planned.append((outcome, desired, state))
-            self._check(conn, accounts, planned)
+            self._check(conn, stack_name, accounts, planned)
             prepared.extend(planned)
         return prepared
 
     def _check(
         self,
         conn: sa.Connection,
+        stack_name: str,
         accounts: list[str],
         planned: list[tuple[DeployOutcome, list[Desired], StackState]],
     ) -> None:
@@ -141,12 +140,16 @@ class StackDeployer:
         reserved = (
             reservations(conn, accounts) if any(_reserves(d) for _, ds, _ in planned for d in ds) else {}
         )
+        live = load_live(conn, accounts, stack_name, [(ds, state) for _, ds, state in planned])
         for outcome, desired, state in planned:
             if not outcome.ok:
                 continue
-            _recreate_missing(outcome, desired, state, existing.get(outcome.job.account_id, {}))
+            _recreate_missing(outcome, desired, state, existing.get(outcome.job.account_id, {}), live)
             try:
                 self._check_job(outcome, desired, state, existing, owned, reserved)
+                outcome.event_changes = check_events(
+                    outcome.job.account_id, stack_name, desired, state, outcome.changes, live
+                )
             except SiloError as exc:
                 outcome.error = exc
 
@@ -190,9 +193,10 @@ class StackDeployer:
                         path=where,
                     )
             want = by_id.get(change.logical_id)
-            action = _ACTIONS[change.kind][("Add", "Modify", "Remove").index(change.action)]
+            seen = facts(account, change, want)
             try:
-                self._authorize(job.context, action, _facts(change, want))
+                for action in actions(change):
+                    self._authorize(job.context, action, seen)
             except SiloError as exc:
                 exc.message = f"{where}: {exc.message}"
                 exc.args = (exc.message,)
@@ -211,16 +215,28 @@ class StackDeployer:
 
 
 def _recreate_missing(
-    outcome: DeployOutcome, desired: list[Desired], state: StackState, live: Mapping[str, int | None]
+    outcome: DeployOutcome,
+    desired: list[Desired],
+    state: StackState,
+    live: Mapping[str, int | None],
+    events: LiveEvents,
 ) -> None:
-    """A function the stack manages but someone deleted is created again (the deploy converges)."""
+    """A function, rule or bus the stack manages but someone deleted is created again (the deploy
+    converges); so are rules and buses recorded before they ran."""
     planned = {c.logical_id: i for i, c in enumerate(outcome.changes)}
+    account = outcome.job.account_id
     for d in desired:
-        if d.kind != "function" or d.logical_id not in state.resources or d.physical_name in live:
+        if d.logical_id not in state.resources:
             continue
-        gone = Change(
-            "Modify", d.logical_id, d.type, d.kind, d.physical_name, True, ("(deleted outside the stack)",)
-        )
+        if d.kind == "function":
+            if d.physical_name in live:
+                continue
+            note = "(deleted outside the stack)"
+        elif missing(account, d, events):
+            note = "(missing from the account)"
+        else:
+            continue
+        gone = Change("Modify", d.logical_id, d.type, d.kind, d.physical_name, True, (note,))
         index = planned.get(d.logical_id)
         if index is None:
             outcome.changes.append(gone)
@@ -280,20 +296,6 @@ def _check_reservations(
         )
 
 
-def _facts(change: Change, want: Desired | None) -> dict[str, object]:
-    facts: dict[str, object] = {"ResourceType": change.type, "Name": change.physical_name}
-    if change.kind == "function":
-        facts["FunctionName"] = change.physical_name
-        if want is not None:
-            p = want.properties
-            facts.update(
-                MemorySize=p["memory_size"], Timeout=p["timeout"], Runtime=p["runtime"], Handler=p["handler"]
-            )
-            if p.get("reserved_concurrency") is not None:
-                facts["ReservedConcurrency"] = p["reserved_concurrency"]
-    return facts
-
-
 def _write(writes: Writes, outcome: DeployOutcome, desired: list[Desired], state: StackState) -> None:
     job = outcome.job
     account, stack = job.account_id, job.stack_name
@@ -319,9 +321,11 @@ def _write(writes: Writes, outcome: DeployOutcome, desired: list[Desired], state
             adding = change.action == "Add" or change.replacement
             revision = writes.add_function(account, want) if adding else writes.update_function(account, want)
             outcome.functions_changed.append(want.physical_name)
+        waiting = outcome.event_changes.waiting.get(want.logical_id)
+        runnable = want.kind in RUNNABLE_KINDS and waiting is None
         status = (
             "NOT_RUNNABLE"
-            if want.kind != "function"
+            if not runnable
             else ("CREATE_COMPLETE" if change.action == "Add" else "UPDATE_COMPLETE")
         )
         if change.action == "Add":
@@ -329,10 +333,15 @@ def _write(writes: Writes, outcome: DeployOutcome, desired: list[Desired], state
         else:
             writes.update_resource(account, stack, want, revision, status)
         if per_resource:
-            reason = "not runnable yet: recorded only" if status == "NOT_RUNNABLE" else ""
+            reason = "" if runnable else "not runnable yet: recorded only"
+            if waiting:
+                reason += f" ({waiting})"
             writes.event(
                 account, stack, change.logical_id, change.type, f"{change.action.upper()}_COMPLETE", reason
             )
+    outcome.rules_changed, outcome.rules_removed = outcome.event_changes.write(
+        writes.event_rows, account, stack, writes.now
+    )
     if job.resolved is None:
         if outcome.existed:
             writes.remove_stack(account, stack)

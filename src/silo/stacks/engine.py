@@ -1,7 +1,8 @@
 """``StacksEngine``: the platform-wide parts of stacks, shared by every account and the fleet.
 
 It owns the content-addressed template bodies (a stack set's template is stored once, parsed once
-per process) and the code archives that come with templates.
+per process) and the code archives that come with templates, and tells the other engines what a
+committed deploy changed.
 """
 
 from __future__ import annotations
@@ -10,17 +11,22 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from silo.errors import NotFound
+from silo.events.models import Rule
 from silo.functions import ArtifactStore
 from silo.functions.packaging import CodeArchive
 from silo.store import Store, utcnow
 from silo.store.schema import fleet_templates
 from silo.templates import Template, load_template
+
+if TYPE_CHECKING:
+    from silo.stacks.deployer import DeployOutcome
 
 MAX_PARSED_TEMPLATES = 64
 
@@ -28,13 +34,40 @@ FunctionsChanged = Callable[[str, Iterable[str]], None]
 """Told (account, function names) after a commit that changed those functions."""
 
 
+class SchedulesListener(Protocol):
+    """Told about each rule a committed deploy put or removed (the events engine's schedule timer)."""
+
+    def schedules_changed(self, account: str, rule: Rule) -> None: ...
+
+    def schedules_removed(self, account: str, rule: Rule) -> None: ...
+
+
 class StacksEngine:
-    def __init__(self, store: Store, artifacts: ArtifactStore, functions_changed: FunctionsChanged) -> None:
+    def __init__(
+        self,
+        store: Store,
+        artifacts: ArtifactStore,
+        functions_changed: FunctionsChanged,
+        schedules: SchedulesListener | None = None,
+    ) -> None:
         self.store = store
         self.artifacts = artifacts
         self.functions_changed = functions_changed
+        self.schedules = schedules
         self._lock = threading.Lock()
         self._parsed: OrderedDict[str, Template] = OrderedDict()
+
+    def committed(self, outcome: DeployOutcome) -> None:
+        """After the transaction that wrote ``outcome`` committed: drop cached function targets, and
+        arm or disarm the schedules of the rules it put or removed."""
+        account = outcome.job.account_id
+        if outcome.functions_changed:
+            self.functions_changed(account, outcome.functions_changed)
+        if self.schedules is not None:
+            for rule in outcome.rules_removed:
+                self.schedules.schedules_removed(account, rule)
+            for rule in outcome.rules_changed:
+                self.schedules.schedules_changed(account, rule)
 
     def put_template(self, conn: sa.Connection, body: str) -> str:
         """Store a template body (once per distinct text); returns its sha256."""

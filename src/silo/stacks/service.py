@@ -5,9 +5,9 @@ from __future__ import annotations
 import builtins
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from silo.accounts import Account, AccountContext
+from silo.accounts import AccountContext, AccountGuard
 from silo.errors import Conflict, SiloError
 from silo.stacks.binding import package_code
 from silo.stacks.deployer import DeployJob, DeployOutcome, StackDeployer
@@ -32,15 +32,6 @@ from silo.store.pages import Page
 from silo.templates import ResolvedTemplate, load_template, resolve
 
 
-class Guard(Protocol):
-    @property
-    def context(self) -> AccountContext: ...
-
-    def authorize(
-        self, action: str, facts: Mapping[str, object] | None = None, *, write: bool = True
-    ) -> Account: ...
-
-
 @dataclass(frozen=True, slots=True)
 class Deployed:
     stack: Stack | None
@@ -49,7 +40,7 @@ class Deployed:
 
 
 class Stacks:
-    def __init__(self, guard: Guard, engine: StacksEngine) -> None:
+    def __init__(self, guard: AccountGuard, engine: StacksEngine) -> None:
         self._guard = guard
         self._engine = engine
         self._repo = StackRepository(guard.context)
@@ -217,7 +208,7 @@ class Stacks:
         if outcome.error is not None:
             self._record_failure(outcome)
             raise outcome.error
-        self._engine.functions_changed(self.context.account_id, outcome.functions_changed)
+        self._engine.committed(outcome)
         if job.resolved is None:
             return Deployed(None, tuple(outcome.changes))
         return Deployed(self.get(job.stack_name), tuple(outcome.changes))

@@ -12,8 +12,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from silo.events.stack_rows import EVENT_KINDS
 from silo.stacks.planning import Recorded
-from silo.store.schema import functions, stack_resources, stacks
+from silo.store.schema import event_buses, event_rules, functions, stack_resources, stacks
 
 _EVENT_SEQUENCE = itertools.count()
 _NODE = os.urandom(2).hex()
@@ -38,14 +39,15 @@ def load_states(
     """``account -> StackState`` for one stack name in many accounts.
 
     Without ``with_properties`` the recorded properties are left empty (digests are enough to plan;
-    the property-level detail is only for previews).
+    the property-level detail is only for previews), except for rules, schedules and buses: their
+    rows are found by what the properties say (a rule's bus).
     """
     states: dict[str, StackState] = {account: StackState() for account in accounts}
     for row in conn.execute(
         sa.select(stacks).where(stacks.c.account_id.in_(accounts), stacks.c.name == stack_name)
     ).mappings():
         states[row["account_id"]].row = dict(row)
-    columns = [
+    columns: list[sa.ColumnElement[Any]] = [
         stack_resources.c.account_id,
         stack_resources.c.logical_id,
         stack_resources.c.type,
@@ -54,8 +56,12 @@ def load_states(
         stack_resources.c.properties_sha256,
         stack_resources.c.revision,
     ]
-    if with_properties:
-        columns.append(stack_resources.c.properties)
+    properties = stack_resources.c.properties
+    columns.append(
+        properties
+        if with_properties
+        else sa.case((stack_resources.c.kind.in_(sorted(EVENT_KINDS)), properties), else_=sa.null())
+    )
     query = (
         sa.select(*columns)
         .where(stack_resources.c.account_id.in_(accounts), stack_resources.c.stack_name == stack_name)
@@ -69,7 +75,7 @@ def load_states(
             physical_name=r[4],
             digest=r[5],
             revision=r[6],
-            properties=r[7] if with_properties else {},
+            properties=r[7] or {},
         )
     return states
 
@@ -115,3 +121,53 @@ def owners(
         stack_resources.c.stack_name,
     ).where(stack_resources.c.account_id.in_(accounts), stack_resources.c.physical_name.in_(wanted))
     return {(a, k, p): s for a, k, p, s in conn.execute(query)}
+
+
+def existing_rules(
+    conn: sa.Connection, accounts: Sequence[str], names: Iterable[str]
+) -> dict[tuple[str, str, str], str | None]:
+    """``(account, bus, rule) -> managed_by`` for the rules with these names (on any bus)."""
+    wanted = sorted(set(names))
+    if not wanted:
+        return {}
+    c = event_rules.c
+    query = sa.select(c.account_id, c.bus_name, c.name, c.managed_by).where(
+        c.account_id.in_(accounts), c.name.in_(wanted)
+    )
+    return {(a, b, n): m for a, b, n, m in conn.execute(query)}
+
+
+def existing_buses(
+    conn: sa.Connection, accounts: Sequence[str], names: Iterable[str]
+) -> set[tuple[str, str]]:
+    """``(account, bus)`` for the buses with these names that have a row."""
+    wanted = sorted(set(names))
+    if not wanted:
+        return set()
+    query = sa.select(event_buses.c.account_id, event_buses.c.name).where(
+        event_buses.c.account_id.in_(accounts), event_buses.c.name.in_(wanted)
+    )
+    return {(a, n) for a, n in conn.execute(query)}
+
+
+def foreign_rules(
+    conn: sa.Connection, accounts: Sequence[str], buses: Iterable[str], stack: str
+) -> dict[tuple[str, str], list[str]]:
+    """``(account, bus) -> rule names`` of the rules on these buses that ``stack`` does not manage."""
+    wanted = sorted(set(buses))
+    found: dict[tuple[str, str], list[str]] = defaultdict(list)
+    if not wanted:
+        return found
+    c = event_rules.c
+    query = (
+        sa.select(c.account_id, c.bus_name, c.name)
+        .where(
+            c.account_id.in_(accounts),
+            c.bus_name.in_(wanted),
+            sa.or_(c.managed_by.is_(None), c.managed_by != stack),
+        )
+        .order_by(c.account_id, c.bus_name, c.name)
+    )
+    for account, bus, name in conn.execute(query):
+        found[(account, bus)].append(name)
+    return found

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from silo.stacks.event_writes import EventWrites
 from silo.stacks.planning import Desired
 from silo.stacks.state import event_id
 from silo.store.bulk import EncodedJSON, execute_many
@@ -120,6 +121,8 @@ class Writes:
     stack_updates: list[dict[str, Any]] = field(default_factory=list)
     stack_deletes: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
+    event_rows: EventWrites = field(default_factory=EventWrites)
+    """Event buses, rules and targets (the ``rule``, ``schedule`` and ``event_bus`` resources)."""
 
     # --- functions ---------------------------------------------------------------------------
     def add_function(self, account: str, want: Desired) -> str:
@@ -231,6 +234,7 @@ class Writes:
             (stack_events, self.events),
         ):
             execute_many(conn, _INSERT[table.name], rows)
+        self.event_rows.flush(conn, self.now)
 
 
 def _many(conn: sa.Connection, statement: sa.Executable, rows: list[dict[str, Any]]) -> None:

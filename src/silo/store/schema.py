@@ -409,6 +409,73 @@ fleet_management_events = sa.Table(
 )
 
 
+event_buses = sa.Table(
+    "event_buses",
+    metadata,
+    # ``default`` exists in every account without a row; it gets one when its rules first change.
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("name", sa.String(256), primary_key=True),
+    sa.Column("description", sa.String(512), nullable=False),
+    # Bumped by every rule or target change: nodes compare it to their cached index of the bus.
+    sa.Column("rules_version", sa.Integer, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+event_rules = sa.Table(
+    "event_rules",
+    metadata,
+    # bus_name "schedules:<group>" holds EventBridge Scheduler schedules (':' is not valid in a bus name).
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("bus_name", sa.String(256), primary_key=True),
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("pattern", sa.Text, nullable=True),
+    sa.Column("schedule_expression", sa.String(256), nullable=True, index=True),
+    sa.Column("schedule_timezone", sa.String(64), nullable=True),
+    sa.Column("schedule_window_minutes", sa.Integer, nullable=True),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("description", sa.String(512), nullable=False),
+    sa.Column("managed_by", sa.String(128), nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    # Compare-and-set by whichever node fires the schedule, so a fire time is delivered once.
+    sa.Column("last_fired_at", UtcDateTime, nullable=True),
+)
+
+event_targets = sa.Table(
+    "event_targets",
+    metadata,
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("bus_name", sa.String(256), primary_key=True),
+    sa.Column("rule_name", sa.String(64), primary_key=True),
+    sa.Column("target_id", sa.String(64), primary_key=True),
+    sa.Column("arn", sa.String(1600), nullable=False),
+    sa.Column("input", sa.JSON, nullable=True),
+    sa.Column("retry_policy", sa.JSON, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+event_deliveries = sa.Table(
+    "event_deliveries",
+    metadata,
+    # Durable before PutEvents answers: one row per (event, matched target), deleted once delivered.
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("delivery_id", sa.String(36), primary_key=True),
+    sa.Column("bus_name", sa.String(256), nullable=False),
+    sa.Column("rule_name", sa.String(64), nullable=False),
+    sa.Column("target_id", sa.String(64), nullable=False),
+    sa.Column("arn", sa.String(1600), nullable=False),
+    sa.Column("event_id", sa.String(36), nullable=False),
+    sa.Column("payload", sa.LargeBinary, nullable=False),
+    sa.Column("hops", sa.Integer, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("max_attempts", sa.Integer, nullable=False),
+    sa.Column("max_age_s", sa.Integer, nullable=False),
+    sa.Column("received_at", UtcDateTime, nullable=False),
+    sa.Column("next_attempt_at", UtcDateTime, nullable=False, index=True),
+    sa.Column("last_error", sa.JSON, nullable=True),
+)
+
+
 def account_owned_tables() -> list[sa.Table]:
     """Tables whose rows belong to one account (``account_id`` leads the primary key)."""
     return [

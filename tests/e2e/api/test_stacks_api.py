@@ -31,8 +31,8 @@ def test_validate_resolves_for_the_callers_account(member: Tenant) -> None:
     resources = {r["logical_id"]: r for r in summary["resources"]}
     assert resources["Echo"]["physical_name"] == "validate-Echo" and resources["Echo"]["runnable"]
     assert resources["Echo"]["arn"] == f"arn:silo:lambda:local:{member.account_id}:function:validate-Echo"
-    assert resources["Nightly"]["runnable"] is False and resources["Nightly"]["depends_on"] == ["Echo"]
-    assert summary["not_runnable"] == ["Nightly"]
+    assert resources["Nightly"]["runnable"] is True and resources["Nightly"]["depends_on"] == ["Echo"]
+    assert summary["not_runnable"] == []
     assert summary["code_paths"] == ["src"]
     assert summary["outputs"]["EchoName"] == {
         "value": "validate-Echo",
@@ -60,7 +60,7 @@ def test_deploy_get_list_resources_events_template(member: Tenant, code: Code) -
 
     resources = {r["logical_id"]: r for r in member.api.get(f"{STACKS}/shop/resources")["items"]}
     assert (resources["Echo"]["status"], resources["Echo"]["runnable"]) == ("CREATE_COMPLETE", True)
-    assert (resources["Nightly"]["status"], resources["Nightly"]["runnable"]) == ("NOT_RUNNABLE", False)
+    assert (resources["Nightly"]["status"], resources["Nightly"]["runnable"]) == ("CREATE_COMPLETE", True)
     events = member.api.get(f"{STACKS}/shop/events")["items"]
     assert (events[0]["logical_id"], events[0]["status"]) == ("shop", "CREATE_COMPLETE")
     first = member.api.get(f"{STACKS}/shop/events", params={"limit": 1})

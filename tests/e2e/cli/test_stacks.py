@@ -47,12 +47,12 @@ def test_validate_works_locally_without_a_server(service: Path, monkeypatch: pyt
     assert summary["parameters"] == {"Memory": "512", "Greeting": "hello"}
     assert [(r["logical_id"], r["runnable"]) for r in summary["resources"]] == [
         ("Echo", True),
-        ("Nightly", False),
+        ("Nightly", True),
     ]
-    assert summary["not_runnable"] == ["Nightly"] and summary["code_paths"] == ["src"]
+    assert summary["not_runnable"] == [] and summary["code_paths"] == ["src"]
     human = local.ok("templates", "validate", str(service)).stdout
-    assert "template.yaml: valid (2 resources, 1 not yet runnable, 1 output)" in human
-    assert "Nightly (AWS::Events::Rule)" in human and "validate-Echo" in human
+    assert "template.yaml: valid (2 resources, 0 not yet runnable, 1 output)" in human
+    assert "AWS::Events::Rule" in human and "validate-Nightly" in human and "validate-Echo" in human
 
 
 @pytest.mark.parametrize(
@@ -161,7 +161,7 @@ def test_reads_drift_and_delete(member: Member, service: Path) -> None:
     outputs = member.cli.ok("stacks", "outputs", "shop").stdout
     assert "EchoName" in outputs and "shop-Echo" in outputs
     resources = member.cli.ok("stacks", "resources", "shop").stdout
-    assert "NOT_RUNNABLE" in resources and "shop-Echo" in resources
+    assert "CREATE_COMPLETE" in resources and "shop-Nightly" in resources and "shop-Echo" in resources
     events = member.cli.json("stacks", "events", "shop", "--all")["items"]
     assert events[0]["status"] == "CREATE_COMPLETE"
     assert "ADD_COMPLETE" in member.cli.ok("stacks", "events", "shop").stdout

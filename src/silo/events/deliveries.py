@@ -1,0 +1,167 @@
+"""The durable queue of event deliveries: one row per (event, matched target).
+
+A row is written in the same transaction that accepts the event (PutEvents, a schedule firing, a
+bus-to-bus hop), so an accepted event is never lost. Claiming leases rows in batches (an item
+claimed by a process that dies becomes due again when its lease runs out); delivering deletes
+them; a failed attempt sets the next attempt time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from silo.store import Store, utcnow
+from silo.store.bulk import execute_many, insert_rows
+from silo.store.schema import event_deliveries
+
+_X = {"cross_account": True}
+BATCH = 256
+
+
+_KEY = (
+    event_deliveries.c.account_id == sa.bindparam("a"),
+    event_deliveries.c.delivery_id == sa.bindparam("d"),
+)
+_LEASE = sa.update(event_deliveries).where(*_KEY).values(next_attempt_at=sa.bindparam("at"))
+_DELETE = sa.delete(event_deliveries).where(*_KEY)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    account_id: str
+    delivery_id: str
+    bus_name: str
+    rule_name: str
+    target_id: str
+    arn: str
+    event_id: str
+    payload: bytes
+    hops: int
+    attempts: int
+    max_attempts: int
+    max_age_s: int
+    received_at: datetime
+
+
+def delivery_row(
+    account: str,
+    bus: str,
+    rule: str,
+    target_id: str,
+    arn: str,
+    event_id: str,
+    payload: bytes,
+    *,
+    hops: int,
+    max_attempts: int,
+    max_age_s: int,
+    now: datetime,
+) -> dict[str, Any]:
+    return {
+        "account_id": account,
+        "delivery_id": str(uuid.uuid4()),
+        "bus_name": bus,
+        "rule_name": rule,
+        "target_id": target_id,
+        "arn": arn,
+        "event_id": event_id,
+        "payload": payload,
+        "hops": hops,
+        "attempts": 0,
+        "max_attempts": max_attempts,
+        "max_age_s": max_age_s,
+        "received_at": now,
+        "next_attempt_at": now,
+        "last_error": None,
+    }
+
+
+class DeliveryQueue:
+    """A :class:`silo.transport.DueQueue` of batches: each claimed item is up to ``BATCH`` rows."""
+
+    def __init__(self, store: Store, *, batch: int = BATCH) -> None:
+        self._store = store
+        self._batch = batch
+
+    def add(self, conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            insert_rows(conn, event_deliveries, rows)
+
+    def claim_due(self, limit: int, lease: timedelta) -> list[list[Delivery]]:
+        now = utcnow()
+        with self._store.write() as conn:
+            query = (
+                sa.select(event_deliveries)
+                .where(event_deliveries.c.next_attempt_at <= now)
+                .order_by(event_deliveries.c.next_attempt_at)
+                .limit(self._batch * limit)
+                .execution_options(**_X)
+            )
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = conn.execute(query).all()
+            execute_many(
+                conn, _LEASE, [{"a": r.account_id, "d": r.delivery_id, "at": now + lease} for r in rows]
+            )
+        items = [_delivery(r) for r in rows]
+        return [items[i : i + self._batch] for i in range(0, len(items), self._batch)]
+
+    def next_due(self) -> datetime | None:
+        with self._store.read() as conn:
+            return conn.execute(
+                sa.select(sa.func.min(event_deliveries.c.next_attempt_at)).execution_options(**_X)
+            ).scalar()
+
+    def pending(self) -> int:
+        with self._store.read() as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count()).select_from(event_deliveries).execution_options(**_X)
+                ).scalar_one()
+            )
+
+    def finish(self, conn: sa.Connection, done: Sequence[Delivery]) -> None:
+        execute_many(conn, _DELETE, [{"a": d.account_id, "d": d.delivery_id} for d in done])
+
+    def retry_at(
+        self,
+        conn: sa.Connection,
+        item: Delivery,
+        at: datetime,
+        *,
+        attempts: int,
+        error: dict[str, Any] | None,
+    ) -> None:
+        conn.execute(
+            sa.update(event_deliveries)
+            .where(
+                event_deliveries.c.account_id == item.account_id,
+                event_deliveries.c.delivery_id == item.delivery_id,
+            )
+            .values(next_attempt_at=at, attempts=attempts, last_error=error)
+        )
+
+
+def _delivery(row: sa.Row[Any]) -> Delivery:
+    m = row._mapping
+    return Delivery(
+        m["account_id"],
+        m["delivery_id"],
+        m["bus_name"],
+        m["rule_name"],
+        m["target_id"],
+        m["arn"],
+        m["event_id"],
+        bytes(m["payload"]),
+        m["hops"],
+        m["attempts"],
+        m["max_attempts"],
+        m["max_age_s"],
+        m["received_at"],
+    )
