@@ -9,7 +9,7 @@ them; a failed attempt sets the next attempt time.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -62,7 +62,10 @@ def delivery_row(
     max_attempts: int,
     max_age_s: int,
     now: datetime,
+    leased_until: datetime | None = None,
 ) -> dict[str, Any]:
+    """A new delivery, due at once or, with ``leased_until``, leased to the accepting process
+    (which hands it to its dispatcher after the commit, with no claim)."""
     return {
         "account_id": account,
         "delivery_id": str(uuid.uuid4()),
@@ -77,7 +80,7 @@ def delivery_row(
         "max_attempts": max_attempts,
         "max_age_s": max_age_s,
         "received_at": now,
-        "next_attempt_at": now,
+        "next_attempt_at": leased_until or now,
         "last_error": None,
     }
 
@@ -149,7 +152,11 @@ class DeliveryQueue:
 
 
 def _delivery(row: sa.Row[Any]) -> Delivery:
-    m = row._mapping
+    return delivery_of(dict(row._mapping))
+
+
+def delivery_of(m: Mapping[str, Any]) -> Delivery:
+    """The delivery of a row (read back, or made by :func:`delivery_row`)."""
     return Delivery(
         m["account_id"],
         m["delivery_id"],

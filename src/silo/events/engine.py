@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from silo.dlq import DeadLetterQueue
 from silo.errors import NotFound, SiloError, Throttled, ValidationError
 from silo.events.bus_index import BusIndexCache, CompiledBus, CompiledRule
-from silo.events.deliveries import Delivery, DeliveryQueue, delivery_row
+from silo.events.deliveries import BATCH, Delivery, DeliveryQueue, delivery_of, delivery_row
 from silo.events.models import (
     MAX_HOPS,
     METRICS_NAMESPACE,
@@ -145,8 +145,7 @@ class EventsEngine:
             self.timer.removed(account, bus, rule)
         for account, counted in samples.items():
             self.accepted(account, [], counted)
-        if rows:
-            self.dispatcher.wake()
+        self.run_deliveries(rows)
 
     # --- accepting ------------------------------------------------------------------------------
     def route(
@@ -162,6 +161,7 @@ class EventsEngine:
         """Deliveries (rows) and metric samples for ``events`` accepted on ``bus``."""
         rows: list[dict[str, Any]] = []
         samples: list[tuple[str, str, float]] = []
+        lease = self._lease(now)
         for event in events:
             matched = compiled.match(event)
             if not matched:
@@ -171,7 +171,7 @@ class EventsEngine:
                 dimension = rule_dimension(bus, rule.rule.name)
                 samples.append(("MatchedEvents", dimension, 1))
                 samples.append(("TriggeredRules", dimension, 1))
-                rows += _rows(account, rule, event, hops, now)
+                rows += _rows(account, rule, event, hops, now, lease)
         return rows, samples
 
     def route_scheduled(
@@ -179,16 +179,28 @@ class EventsEngine:
     ) -> tuple[list[dict[str, Any]], list[tuple[str, str, float]]]:
         """Deliveries and samples for a schedule firing ``rule``."""
         dimension = rule_dimension(rule.rule.bus, rule.rule.name)
-        return _rows(account, rule, event, 0, utcnow()), [("TriggeredRules", dimension, 1)]
+        now = utcnow()
+        return _rows(account, rule, event, 0, now, self._lease(now)), [("TriggeredRules", dimension, 1)]
 
     def accepted(
         self, account: str, rows: Sequence[dict[str, Any]], samples: Sequence[tuple[str, str, float]]
     ) -> None:
-        """After the accepting transaction committed: count, and wake delivery if there is any."""
+        """After the accepting transaction committed: count, and deliver what it accepted."""
         if samples:
             self.metrics.record_many(account, NAMESPACE, samples)
-        if rows:
+        self.run_deliveries(rows)
+
+    def run_deliveries(self, rows: Sequence[dict[str, Any]]) -> None:
+        """(After the accepting commit.) Leased rows go straight to this process's dispatcher, in
+        batches; the rest wait for a claim."""
+        leased = [delivery_of(r) for r in rows if r["next_attempt_at"] > r["received_at"]]
+        for start in range(0, len(leased), BATCH):
+            self.dispatcher.offer(leased[start : start + BATCH])
+        if len(leased) < len(rows):
             self.dispatcher.wake()
+
+    def _lease(self, now: datetime) -> datetime | None:
+        return now + self.dispatcher.lease if self.dispatcher.can_take() else None
 
     # --- delivering -----------------------------------------------------------------------------
     def deliver_batch(self, batch: list[Delivery]) -> None:
@@ -198,7 +210,6 @@ class EventsEngine:
         done: list[Delivery] = []
         outcomes: dict[str, list[tuple[str, str, float]]] = {}
         batches: dict[TargetKind, TargetBatch] = {}
-        more = False
         allowed = self._allowed(batch)
         with self.store.write() as conn:
             for item in batch:
@@ -222,18 +233,17 @@ class EventsEngine:
                         ]
                     continue
                 done.append(item)
-                more = more or ref.kind is TargetKind.BUS
                 samples.append(("Invocations", dimension, 1))
             for staged in batches.values():
                 staged.write(conn)
             self.queue.finish(conn, done)
+        if len(done) < len(batch):  # some are due again later: the dispatcher must know when
+            self.dispatcher.wake()
         for account, samples in outcomes.items():
             if samples:
                 self.metrics.record_many(account, NAMESPACE, samples)
         for staged in batches.values():
             staged.after_commit()
-        if more:
-            self.dispatcher.wake()
 
     def _allowed(self, batch: Sequence[Delivery]) -> dict[str, int]:
         wanted: dict[str, int] = {}
@@ -335,7 +345,12 @@ class EventsEngine:
 
 
 def _rows(
-    account: str, rule: CompiledRule, event: Mapping[str, Any], hops: int, now: datetime
+    account: str,
+    rule: CompiledRule,
+    event: Mapping[str, Any],
+    hops: int,
+    now: datetime,
+    leased_until: datetime | None,
 ) -> list[dict[str, Any]]:
     rows = []
     for target in rule.targets:
@@ -353,6 +368,7 @@ def _rows(
                 max_attempts=t.retry_policy.maximum_retry_attempts,
                 max_age_s=t.retry_policy.maximum_event_age_s,
                 now=now,
+                leased_until=leased_until,
             )
         )
     return rows

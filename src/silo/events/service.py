@@ -329,7 +329,8 @@ class Events:
             self.context.account_id, bus, compiled, [event], hops=hops, now=utcnow()
         )
         self._engine.queue.add(conn, rows)
-        self._engine.accepted(self.context.account_id, [], samples)
+        account = self.context.account_id
+        self._engine.store.after_commit(conn, lambda: self._engine.accepted(account, rows, samples))
 
     def fire_schedule(
         self, conn: sa.Connection, bus: str, name: str, at: datetime

@@ -7,8 +7,9 @@ is never lost; finishing deletes it, retrying sets the next attempt time.
 
 from __future__ import annotations
 
+import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from silo.store import Store, insert_rows, utcnow
+from silo.store.bulk import execute_many
 from silo.store.schema import async_invocations
 
 _X = {"cross_account": True}
@@ -35,9 +37,27 @@ class AsyncItem:
     last_error: dict[str, Any] | None
 
 
+_KEY = (
+    async_invocations.c.account_id == sa.bindparam("a"),
+    async_invocations.c.invocation_id == sa.bindparam("i"),
+)
+_DELETE = sa.delete(async_invocations).where(*_KEY)
+_LEASE = (
+    sa.update(async_invocations)
+    .where(
+        async_invocations.c.account_id == sa.bindparam("a"),
+        async_invocations.c.invocation_id == sa.bindparam("i"),
+    )
+    .values(next_attempt_at=sa.bindparam("at"), lease_until=sa.bindparam("at"))
+)
+
+
 class AsyncQueue:
     def __init__(self, store: Store) -> None:
         self._store = store
+        self._done_lock = threading.Lock()
+        self._done: list[dict[str, str]] = []
+        self._deleting = False
 
     def enqueue(
         self,
@@ -75,15 +95,8 @@ class AsyncQueue:
             if conn.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             rows = conn.execute(query).all()
-            for row in rows:
-                conn.execute(
-                    sa.update(async_invocations)
-                    .where(
-                        async_invocations.c.account_id == row.account_id,
-                        async_invocations.c.invocation_id == row.invocation_id,
-                    )
-                    .values(next_attempt_at=now + lease, lease_until=now + lease)
-                )
+            until = now + lease
+            execute_many(conn, _LEASE, [{"a": r.account_id, "i": r.invocation_id, "at": until} for r in rows])
         return [_item(r) for r in rows]
 
     def next_due(self) -> datetime | None:
@@ -99,6 +112,32 @@ class AsyncQueue:
                     sa.select(sa.func.count()).select_from(async_invocations).execution_options(**_X)
                 ).scalar_one()
             )
+
+    def done(self, item: AsyncItem) -> None:
+        """``item`` succeeded: delete it, together with others finishing meanwhile (group commit).
+
+        The first caller to find no delete running deletes everything that finished until none is
+        left; the others only add theirs. A crash before the delete commits runs the item again when
+        its lease runs out, as a crash between running and deleting always did (at least once).
+        """
+        with self._done_lock:
+            self._done.append({"a": item.account_id, "i": item.invocation_id})
+            if self._deleting:
+                return
+            self._deleting = True
+        try:
+            while True:
+                with self._done_lock:
+                    batch, self._done = self._done, []
+                    if not batch:
+                        self._deleting = False
+                        return
+                with self._store.write() as conn:
+                    execute_many(conn, _DELETE, batch)
+        except BaseException:
+            with self._done_lock:
+                self._deleting = False
+            raise
 
     def finish(self, conn: sa.Connection, item: AsyncItem) -> None:
         conn.execute(
@@ -136,9 +175,12 @@ def queued_row(
     *,
     source: str,
     invocation_id: str | None = None,
+    leased_for: timedelta | None = None,
 ) -> dict[str, Any]:
-    """A new queue row (attempted at once), to :meth:`AsyncQueue.add` in the accepting transaction."""
+    """A new queue row, to :meth:`AsyncQueue.add` in the accepting transaction: due at once, or,
+    with ``leased_for``, leased to the accepting process, which then runs it without a claim."""
     now = utcnow()
+    lease_until = None if leased_for is None else now + leased_for
     return {
         "account_id": account,
         "invocation_id": invocation_id or str(uuid.uuid4()),
@@ -149,14 +191,18 @@ def queued_row(
         "attempts": 0,
         "throttles": 0,
         "received_at": now,
-        "next_attempt_at": now,
-        "lease_until": None,
+        "next_attempt_at": lease_until or now,
+        "lease_until": lease_until,
         "last_error": None,
     }
 
 
 def _item(row: sa.Row[Any]) -> AsyncItem:
-    m = row._mapping
+    return item_of(dict(row._mapping))
+
+
+def item_of(m: Mapping[str, Any]) -> AsyncItem:
+    """The item of a queue row (a row read back, or one made by :func:`queued_row`)."""
     return AsyncItem(
         m["account_id"],
         m["invocation_id"],

@@ -10,16 +10,16 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 
 from silo.dlq import DeadLetterQueue
 from silo.functions.artifacts import ArtifactStore
-from silo.functions.async_queue import AsyncItem, AsyncQueue
+from silo.functions.async_queue import AsyncItem, AsyncQueue, item_of, queued_row
 from silo.functions.invoker import Invoker, Target
 from silo.functions.models import Function
 from silo.functions.repository import _WITH_RESERVED_TOTAL
@@ -164,6 +164,33 @@ class FunctionsEngine:
         """Start dispatching if durable work is waiting (after a restart); otherwise stay asleep."""
         if self.queue.pending():
             self.dispatcher.wake()
+
+    def queued(
+        self, account: str, name: str, qualifier: str, payload: bytes, *, source: str
+    ) -> dict[str, Any]:
+        """A new ``Event`` invocation row; leased to this process when its dispatcher can take it,
+        so that :meth:`run_queued` (after the commit) runs it without a claim."""
+        lease = self.dispatcher.lease if self.dispatcher.can_take() else None
+        return queued_row(account, name, qualifier, payload, source=source, leased_for=lease)
+
+    def run_queued(self, rows: Sequence[dict[str, Any]]) -> None:
+        """(After the accepting commit.) Run rows made by :meth:`queued`: leased ones here at once,
+        the rest by a claim."""
+        due = False
+        for row in rows:
+            if row["lease_until"] is None:
+                due = True
+            else:
+                self.dispatcher.offer(item_of(row))
+        if due:
+            self.dispatcher.wake()
+
+    def retry_later(
+        self, item: AsyncItem, at: datetime, *, attempts: int, throttles: int, error: dict[str, Any] | None
+    ) -> None:
+        """Make ``item`` due again at ``at``; the dispatcher then sleeps until the earliest such time."""
+        self.queue.retry_at(item, at, attempts=attempts, throttles=throttles, error=error)
+        self.dispatcher.wake()
 
     def _process(self, item: AsyncItem) -> None:
         assert self._delivery_scope is not None, "bind_delivery was not called"

@@ -125,13 +125,12 @@ def attempt(engine: FunctionsEngine, scope: Functions, item: AsyncItem, target: 
             engine.metrics.record(scope.context, "Functions", "AsyncEventsDropped", item.function_name, 1)
             give_up(engine, scope, item, reason="EventAgeExceeded", error=exc.to_dict())
         else:
-            engine.queue.retry_at(
+            engine.retry_later(
                 item, now + delay, attempts=item.attempts, throttles=item.throttles + 1, error=exc.to_dict()
             )
         return
     if outcome.error is None:
-        with engine.store.write() as conn:
-            engine.queue.finish(conn, item)
+        engine.queue.done(item)
         return
     attempts = item.attempts + 1
     if attempts > target.async_config.max_retry_attempts:
@@ -145,7 +144,7 @@ def attempt(engine: FunctionsEngine, scope: Functions, item: AsyncItem, target: 
             on_failure=target.async_config.on_failure,
         )
         return
-    engine.queue.retry_at(
+    engine.retry_later(
         item,
         now + policy.retry_base * attempts,
         attempts=attempts,

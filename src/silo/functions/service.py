@@ -14,7 +14,7 @@ from silo.accounts import Account, AccountContext
 from silo.dlq import DeadLetter, Redelivery
 from silo.errors import NotFound, SiloError, ValidationError
 from silo.functions import invocation
-from silo.functions.async_queue import AsyncItem, queued_row
+from silo.functions.async_queue import AsyncItem
 from silo.functions.engine import FunctionsEngine
 from silo.functions.invoker import InvokeOutcome, OnCall, Target, log_group
 from silo.functions.models import (
@@ -249,13 +249,14 @@ class Functions:
         if invocation_type == "DryRun":
             return DryRunOk(name)
         if invocation_type == "Event":
+            row = self._engine.queued(
+                self.context.account_id, name, qualifier or LATEST, body, source="invoke"
+            )
             with self._engine.store.write() as conn:
-                invocation_id = self._engine.queue.enqueue(
-                    conn, self.context.account_id, name, qualifier or LATEST, body, source="invoke"
-                )
+                self._engine.queue.add(conn, [row])
+                self._engine.store.after_commit(conn, lambda: self._engine.run_queued([row]))
             self._engine.metrics.record(self.context, "Functions", "AsyncEventsReceived", name, 1)
-            self._engine.dispatcher.wake()
-            return Accepted(invocation_id)
+            return Accepted(str(row["invocation_id"]))
         depth = _call_depth.get()
         if depth >= MAX_CALL_DEPTH:
             raise invocation.RecursiveInvocation(name, MAX_CALL_DEPTH)
@@ -298,7 +299,7 @@ class Functions:
         account = self._guard.authorize("functions:Invoke", {"FunctionName": name, "InvocationType": "Event"})
         self.resolve(name, qualifier, account)
         self._engine.metrics.record(self.context, "Functions", "AsyncEventsReceived", name, 1)
-        return queued_row(self.context.account_id, name, qualifier or LATEST, payload, source=source)
+        return self._engine.queued(self.context.account_id, name, qualifier or LATEST, payload, source=source)
 
     def _claim(self, name: str, qualifier: str | None) -> Claim | None:
         """(A target that is not cached.) A spare woken while the function is looked up, when none of

@@ -39,5 +39,4 @@ class FunctionBatch:
         self._engine.queue.add(conn, self._rows)
 
     def after_commit(self) -> None:
-        if self._rows:
-            self._engine.dispatcher.wake()
+        self._engine.run_queued(self._rows)

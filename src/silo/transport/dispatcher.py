@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -33,6 +35,14 @@ log = logging.getLogger(__name__)
 
 
 class Dispatcher(Generic[T]):
+    """Runs a durable queue's items on a pool of ``workers`` threads.
+
+    Two ways in: :meth:`wake` says "the queue may have due items" (the dispatcher claims them, which
+    leases them for ``lease``); :meth:`offer` hands over an item this process accepted and leased to
+    itself in the accepting transaction (``next_attempt_at = now + lease``), which saves the claim's
+    write. Either way an item whose process dies becomes due again when its lease runs out.
+    """
+
     def __init__(
         self,
         queue: DueQueue[T],
@@ -41,19 +51,24 @@ class Dispatcher(Generic[T]):
         workers: int = 8,
         lease: timedelta = timedelta(minutes=16),
         name: str = "silo-async",
+        local_limit: int | None = None,
     ) -> None:
         self._queue = queue
         self._process = process
         self._workers = workers
-        self._lease = lease
+        self.lease = lease
+        self._local: deque[T] = deque()
+        self._local_limit = local_limit if local_limit is not None else 64 * workers
         self._cond = threading.Condition()
         self._woken = False
+        self._drained = False  # the last claim found no more due items
+        self._due_at: float | None = None  # monotonic time of the queue's next due item
         self._busy = 0
         self._stopped = False
         self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._name = name
-        self.wakeups = 0  # how often the scheduler loop ran: an idle platform must not add to it
+        self.wakeups = 0  # how often the queue was checked: an idle platform must not add to it
 
     def start(self) -> None:
         with self._cond:
@@ -69,6 +84,19 @@ class Dispatcher(Generic[T]):
             self._woken = True
             self._cond.notify()
 
+    def can_take(self) -> bool:
+        """Whether work being accepted now should be leased to this process (then :meth:`offer` it
+        after the commit) rather than left due for a claim."""
+        with self._cond:
+            return not self._stopped and len(self._local) < self._local_limit
+
+    def offer(self, item: T) -> None:
+        """Run ``item``, which this process leased to itself when it accepted it (after commit)."""
+        self.start()
+        with self._cond:
+            self._local.append(item)
+            self._cond.notify()
+
     def stop(self) -> None:
         with self._cond:
             self._stopped = True
@@ -80,31 +108,43 @@ class Dispatcher(Generic[T]):
 
     def idle(self) -> bool:
         with self._cond:
-            return self._busy == 0
+            return self._busy == 0 and not self._local
 
     def _run(self) -> None:
         while True:
             with self._cond:
                 if self._stopped:
                     return
-                self._woken = False
                 free = self._workers - self._busy
-            self.wakeups += 1
-            items = self._claim(free) if free > 0 else []
-            for item in items:
+                local = [self._local.popleft() for _ in range(min(free, len(self._local)))]
+                free -= len(local)
+                due = self._due_at is not None and self._due_at <= time.monotonic()
+                check = free > 0 and (self._woken or due or not self._drained)
+                if check:
+                    self._woken = False
+            for item in local:
                 self._submit(item)
-            # Computed outside the lock; a wake() in between sets _woken, checked below.
-            timeout = self._sleep_for() if len(items) < free else None
+            if check:
+                self.wakeups += 1
+                items = self._claim(free)
+                for item in items:
+                    self._submit(item)
+                drained = len(items) < free
+                wait = self._sleep_for() if drained else None
+                with self._cond:
+                    self._drained = drained
+                    self._due_at = None if wait is None else time.monotonic() + wait
             with self._cond:
                 if self._stopped:
                     return
-                if self._woken or (items and self._busy < self._workers):
+                if self._busy < self._workers and (self._woken or self._local or not self._drained):
                     continue
+                timeout = None if self._due_at is None else max(self._due_at - time.monotonic(), 0.0)
                 self._cond.wait(timeout)
 
     def _claim(self, free: int) -> list[T]:
         try:
-            return self._queue.claim_due(free, self._lease)
+            return self._queue.claim_due(free, self.lease)
         except Exception:  # the store may be briefly unavailable; try again after a pause
             log.exception("%s: claiming work failed", self._name)
             with self._cond:
@@ -131,5 +171,4 @@ class Dispatcher(Generic[T]):
         finally:
             with self._cond:
                 self._busy -= 1
-                self._woken = True
                 self._cond.notify()
