@@ -12,10 +12,8 @@ import pytest
 from silo.dlq import DeadLetterFilter
 from silo.errors import ValidationError
 from silo.events.models import MAX_HOPS
-from silo.fleet.events import EventBatch
 from silo.platform import AccountHandle, ManagementHandle, Platform
 from silo.settings import Settings
-from silo.store import utcnow
 from tests.helpers.functions import deploy, wait_until
 from tests.integration.events.test_delivery import RECORDER, entry, function_arn, received
 
@@ -74,25 +72,6 @@ def test_tenants_cannot_send_platform_events(shop: AccountHandle) -> None:
     [failed] = shop.events.put_events([entry({}, source="silo.fleet")]).entries
     assert failed["ErrorCode"] == "InvalidArgument"
     assert "reserved" in failed["ErrorMessage"]
-
-
-def test_fleet_events_reach_rules_on_the_management_bus(
-    platform: Platform, mgmt: ManagementHandle, code: Callable[[str], bytes], outbox: Path
-) -> None:
-    own = platform.account(mgmt.principal)
-    deploy(own, "tracker", code(RECORDER), environment={"OUT": str(outbox)})
-    own.events.put_rule("track", event_pattern={"source": ["silo.fleet"]})
-    own.events.put_targets("track", [{"Id": "t", "Arn": function_arn(own, "tracker")}])
-    with platform.store.write() as conn:
-        batch = EventBatch(utcnow(), platform._publish_management_events)
-        batch.add("StackSet Operation Status Change", {"operation_id": "op-1", "status": "SUCCEEDED"})
-        batch.flush(conn)
-    wait_until(lambda: len(received(outbox)) == 1)
-    event = received(outbox)[0]["event"]
-    assert isinstance(event, dict)
-    assert event["source"] == "silo.fleet"
-    assert event["account"] == own.account_id
-    assert event["detail"] == {"operation_id": "op-1", "status": "SUCCEEDED"}
 
 
 def test_accepted_events_survive_a_restart(
