@@ -23,6 +23,10 @@ from tests.helpers.functions import wait_until
 
 OWN_DLQ = "/v1/account/dead-letters"
 TEST_PATTERN = "/v1/account/events/test-pattern"
+BUSES = "/v1/account/events/buses"
+RULES = "/v1/account/events/rules"
+PUT_EVENTS = "/v1/account/events/put-events"
+SCHEDULES = "/v1/account/schedules"
 DENY_NOTHING_USEFUL = {"Statement": [{"Sid": "NoTables", "Effect": "Deny", "Action": "tables:Delete"}]}
 
 
@@ -31,7 +35,8 @@ class Tenants:
     root: Api
     a: dict[str, str]  # account_id, ou_id, key_id, token, policy_id (+ function)
     b: dict[str, str]  # the same, + function, alias, entry_id (B's dead letter), stack, change_set,
-    # stack_set (an instance in B) and operation_id (the operation that deployed it)
+    # stack_set (an instance in B) and operation_id (the operation that deployed it), bus, rule (on
+    # the bus), default_rule (on the default bus) and schedule
     code: dict[str, str] = field(default_factory=dict)  # a Code object A may deploy
     bundle: dict[str, str] = field(default_factory=dict)  # the code of TEMPLATE, for A's stacks
 
@@ -53,6 +58,7 @@ class Tenants:
             "management keys": keys("/v1/mgmt/keys"),
             **self.b_functions(),
             **self.b_stacks(),
+            **self.b_events(),
             "stack sets": root.get(STACK_SETS)["items"],
             "stack set instances": root.get(f"{STACK_SETS}/{self.b['stack_set']}/instances")["items"],
             "operations": root.get(OPERATIONS, params={"limit": 1000})["items"],
@@ -86,6 +92,18 @@ class Tenants:
             "b stack resources": own.get(f"{stack}/resources")["items"],
             "b stack events": own.get(f"{stack}/events")["items"],
             "b change sets": own.get(f"{stack}/change-sets")["items"],
+        }
+
+    def b_events(self) -> dict[str, Any]:
+        """B's buses, rules, targets and schedules as B sees them."""
+        own, on_bus = self.root.as_(self.b["token"]), {"bus": self.b["bus"]}
+        return {
+            "b buses": own.get(BUSES)["items"],
+            "b rules": own.get(RULES)["items"],
+            "b bus rules": own.get(RULES, params=on_bus)["items"],
+            "b targets": own.get(f"{RULES}/{self.b['rule']}/targets", params=on_bus)["items"],
+            "b default targets": own.get(f"{RULES}/{self.b['default_rule']}/targets")["items"],
+            "b schedules": own.get(SCHEDULES)["items"],
         }
 
     def a_key_ids(self) -> set[str]:
@@ -348,6 +366,139 @@ def event_pattern(caller: Api, t: Tenants) -> None:
     assert answer == {"matches": True}
 
 
+# --- event buses, rules, targets and schedules: B has the bus "b/orders" with the rule "b-rule", the
+# rule "b-default" on its default bus (each targeting B's function) and the schedule "b-schedule";
+# A has none. ------------------------------------------------------------------------------------
+def b_rule(t: Tenants, *rest: str) -> str:
+    return "/".join([RULES, t.b["rule"], *rest])
+
+
+def on_b_bus(t: Tenants) -> dict[str, str]:
+    return {"bus": t.b["bus"]}
+
+
+def a_function_arn(t: Tenants) -> str:
+    return f"arn:silo:lambda:local:{t.a['account_id']}:function:{t.a['function']}"
+
+
+def b_rule_paths(t: Tenants, *rest: str) -> list[tuple[str, dict[str, str] | None]]:
+    """B's rule on B's bus, and B's rule on the default bus (the caller's own default bus)."""
+    return [(b_rule(t, *rest), on_b_bus(t)), ("/".join([RULES, t.b["default_rule"], *rest]), None)]
+
+
+def own_buses(caller: Api, t: Tenants) -> None:
+    assert [b["name"] for b in caller.get(BUSES)["items"]] == ["default"]
+
+
+def create_bus(caller: Api, t: Tenants) -> None:
+    made = caller.post(BUSES, {"name": t.b["bus"]}, 201)  # B's name: A's own bus
+    assert made["arn"] == f"arn:silo:events:local:{t.a['account_id']}:event-bus/{t.b['bus']}"
+    caller.delete(f"{BUSES}/{t.b['bus']}")
+
+
+def describe_bus(caller: Api, t: Tenants) -> None:
+    not_found(caller.get(f"{BUSES}/{t.b['bus']}", 404), t)
+
+
+def delete_bus(caller: Api, t: Tenants) -> None:
+    not_found(caller.delete(f"{BUSES}/{t.b['bus']}", 404), t)
+
+
+def own_rules(caller: Api, t: Tenants) -> None:
+    assert caller.get(RULES)["items"] == []
+    not_found(caller.get(RULES, 404, params=on_b_bus(t)), t)
+    b_bus_arn = f"arn:silo:events:local:{t.b['account_id']}:event-bus/{t.b['bus']}"
+    assert "another account" in caller.get(RULES, 400, params={"bus": b_bus_arn})["message"]
+
+
+def put_rule(caller: Api, t: Tenants) -> None:
+    not_found(caller.put(b_rule(t), {"event_pattern": {"source": ["a"]}}, 404, params=on_b_bus(t)), t)
+    path = f"{RULES}/{t.b['default_rule']}"  # B's rule's name: A's own rule, on A's default bus
+    made = caller.put(path, {"event_pattern": {"source": ["a"]}})
+    assert made["arn"] == f"arn:silo:events:local:{t.a['account_id']}:rule/{t.b['default_rule']}"
+    caller.delete(path)
+
+
+def describe_rule(caller: Api, t: Tenants) -> None:
+    for path, params in b_rule_paths(t):
+        not_found(caller.get(path, 404, params=params), t)
+
+
+def delete_rule(caller: Api, t: Tenants) -> None:
+    for path, params in b_rule_paths(t):
+        not_found(caller.delete(path, 404, params={**(params or {}), "force": "true"}), t)
+
+
+def enable_rule(caller: Api, t: Tenants) -> None:
+    for path, params in b_rule_paths(t, "enable"):
+        not_found(caller.post(path, {}, 404, params=params), t)
+
+
+def disable_rule(caller: Api, t: Tenants) -> None:
+    for path, params in b_rule_paths(t, "disable"):
+        not_found(caller.post(path, {}, 404, params=params), t)
+
+
+def list_targets(caller: Api, t: Tenants) -> None:
+    for path, params in b_rule_paths(t, "targets"):
+        not_found(caller.get(path, 404, params=params), t)
+
+
+def put_targets(caller: Api, t: Tenants) -> None:
+    mine = {"targets": [{"Id": "t", "Arn": a_function_arn(t)}]}
+    for path, params in b_rule_paths(t, "targets"):
+        not_found(caller.put(path, mine, 404, params=params), t)
+    caller.put(f"{RULES}/a-rule", {"event_pattern": {"source": ["a"]}})  # A's own rule, aimed at B
+    b_function = f"arn:silo:lambda:local:{t.b['account_id']}:function:{t.b['function']}"
+    refused = caller.put(f"{RULES}/a-rule/targets", {"targets": [{"Id": "t", "Arn": b_function}]}, 400)
+    assert refused["details"] == {"field": "Targets[0].Arn"}
+    caller.delete(f"{RULES}/a-rule")
+
+
+def remove_targets(caller: Api, t: Tenants) -> None:
+    for path, params in b_rule_paths(t, "targets", "remove"):
+        not_found(caller.post(path, {"ids": ["b-target"]}, 404, params=params), t)
+
+
+def rule_metrics(caller: Api, t: Tenants) -> None:
+    for path, params in b_rule_paths(t, "metrics"):
+        assert caller.get(path, params={**(params or {}), "since_minutes": 1440})["metrics"] == {}
+
+
+def put_events(caller: Api, t: Tenants) -> None:
+    b_bus_arn = f"arn:silo:events:local:{t.b['account_id']}:event-bus/{t.b['bus']}"
+    event = {"Source": "b", "DetailType": "order", "Detail": "{}"}
+    answer = caller.post(
+        PUT_EVENTS,
+        {"entries": [{**event, "EventBusName": b_bus_arn}, {**event, "EventBusName": t.b["bus"]}, event]},
+    )
+    codes = [e.get("ErrorCode") for e in answer["entries"]]
+    assert codes == ["InvalidArgument", "ResourceNotFoundException", None]
+    assert t.b["account_id"] in answer["entries"][0]["ErrorMessage"]  # only as the caller sent it
+
+
+def own_schedules(caller: Api, t: Tenants) -> None:
+    assert caller.get(SCHEDULES)["items"] == []
+
+
+def put_schedule(caller: Api, t: Tenants) -> None:
+    path = f"{SCHEDULES}/{t.b['schedule']}"  # B's name: A's own schedule
+    b_function = f"arn:silo:lambda:local:{t.b['account_id']}:function:{t.b['function']}"
+    body = {"expression": "rate(1 day)", "state": "DISABLED", "target": {"Arn": b_function}}
+    assert caller.put(path, body, 400)["details"]["field"] == "Target.Arn"
+    made = caller.put(path, {**body, "target": {"Arn": a_function_arn(t)}})
+    assert made["arn"] == f"arn:silo:scheduler:local:{t.a['account_id']}:schedule/default/{t.b['schedule']}"
+    caller.delete(path)
+
+
+def get_schedule(caller: Api, t: Tenants) -> None:
+    not_found(caller.get(f"{SCHEDULES}/{t.b['schedule']}", 404), t)
+
+
+def delete_schedule(caller: Api, t: Tenants) -> None:
+    not_found(caller.delete(f"{SCHEDULES}/{t.b['schedule']}", 404), t)
+
+
 B_TARGETS = {"accounts": ["{account_id}"]}
 
 CASES: dict[tuple[str, str], Check | Denied] = {
@@ -433,6 +584,25 @@ CASES: dict[tuple[str, str], Check | Denied] = {
     ("GET", "/v1/account/stacks/{name}/change-sets/{change_set}"): describe_change_set,
     ("POST", "/v1/account/stacks/{name}/change-sets/{change_set}/execute"): execute_change_set,
     ("POST", "/v1/account/events/test-pattern"): event_pattern,
+    ("GET", "/v1/account/events/buses"): own_buses,
+    ("POST", "/v1/account/events/buses"): create_bus,
+    ("GET", "/v1/account/events/buses/{name:path}"): describe_bus,
+    ("DELETE", "/v1/account/events/buses/{name:path}"): delete_bus,
+    ("GET", "/v1/account/events/rules"): own_rules,
+    ("PUT", "/v1/account/events/rules/{name}"): put_rule,
+    ("GET", "/v1/account/events/rules/{name}"): describe_rule,
+    ("DELETE", "/v1/account/events/rules/{name}"): delete_rule,
+    ("POST", "/v1/account/events/rules/{name}/enable"): enable_rule,
+    ("POST", "/v1/account/events/rules/{name}/disable"): disable_rule,
+    ("GET", "/v1/account/events/rules/{name}/targets"): list_targets,
+    ("PUT", "/v1/account/events/rules/{name}/targets"): put_targets,
+    ("POST", "/v1/account/events/rules/{name}/targets/remove"): remove_targets,
+    ("GET", "/v1/account/events/rules/{name}/metrics"): rule_metrics,
+    ("POST", "/v1/account/events/put-events"): put_events,
+    ("GET", "/v1/account/schedules"): own_schedules,
+    ("PUT", "/v1/account/schedules/{name}"): put_schedule,
+    ("GET", "/v1/account/schedules/{name}"): get_schedule,
+    ("DELETE", "/v1/account/schedules/{name}"): delete_schedule,
     ("GET", "/v1/mgmt/stack-sets"): Denied(),
     ("POST", "/v1/mgmt/stack-sets"): Denied({"name": "by-a", "template": TEMPLATE}),
     ("GET", "/v1/mgmt/stack-sets/{name}"): Denied(),
@@ -535,12 +705,27 @@ def _stacks(root: Api, b: dict[str, str], zipped: bytes) -> dict[str, str]:
     return code
 
 
+def _events(root: Api, b: dict[str, str]) -> None:
+    """B gets a bus with a rule, a rule on its default bus (both targeting its function), a schedule."""
+    b["bus"], b["rule"], b["default_rule"], b["schedule"] = "b/orders", "b-rule", "b-default", "b-schedule"
+    own_b = root.as_(b["token"])
+    own_b.post(BUSES, {"name": b["bus"]}, 201)
+    target = {"Id": "b-target", "Arn": f"arn:silo:lambda:local:{b['account_id']}:function:{b['function']}"}
+    for rule, params in ((b["rule"], {"bus": b["bus"]}), (b["default_rule"], None)):
+        own_b.put(f"{RULES}/{rule}", {"event_pattern": {"source": ["b"]}}, params=params)
+        own_b.put(f"{RULES}/{rule}/targets", {"targets": [target]}, 204, params=params)
+    body = {"expression": "rate(1 day)", "state": "DISABLED", "target": {"Arn": target["Arn"]}}
+    own_b.put(f"{SCHEDULES}/{b['schedule']}", body)  # disabled: it never fires during the test
+
+
 @pytest.fixture
 def tenants(client: TestClient, init: Initialised, code: Callable[[str], bytes]) -> Tenants:
     root = Api(client, init.root_key.token)
     a, b = _tenant(root, "tenant-a"), _tenant(root, "tenant-b")
     zipped = code(B_HANDLER)
-    return Tenants(root, a, b, _functions(root, a, b, zipped), _stacks(root, b, zipped))
+    made = Tenants(root, a, b, _functions(root, a, b, zipped), _stacks(root, b, zipped))
+    _events(root, b)
+    return made
 
 
 def test_every_endpoint_has_an_isolation_case(app: FastAPI) -> None:

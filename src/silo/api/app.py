@@ -16,6 +16,7 @@ from silo.api import (
     routes_keys,
     routes_meta,
     routes_ous,
+    routes_schedules,
     routes_stacks,
 )
 from silo.api.errors import install_error_handlers
@@ -23,6 +24,7 @@ from silo.api.limits import BodySizeLimit
 from silo.platform import Platform
 
 INVOKE_BODY_BYTES = 6 * 1024 * 1024 + 1024
+PUT_EVENTS_BODY_BYTES = 10 * 256 * 1024 + 256 * 1024
 DESCRIPTION = """\
 The Silo API. Every endpoint except `/healthz` and the docs needs `Authorization: Bearer KEYID.SECRET`.
 `/v1/mgmt/...` needs a management key; `/v1/account/...` acts in the caller's own account.
@@ -43,6 +45,8 @@ def create_app(platform: Platform) -> FastAPI:
             (r"^/v1/account/functions/?$", platform.settings.max_code_body_bytes),
             (r"^/v1/account/functions/[^/]+/code$", platform.settings.max_code_body_bytes),
             (r"^/v1/account/functions/[^/]+/invocations$", INVOKE_BODY_BYTES),
+            # PutEvents takes 10 entries of up to 256 KB each, plus room for JSON quoting.
+            (r"^/v1/account/events/put-events$", PUT_EVENTS_BODY_BYTES),
             # Templates travel with the code of their functions.
             (r"^/v1/account/stacks/[^/]+/?$", platform.settings.max_code_body_bytes),
             (r"^/v1/account/stacks/[^/]+/change-sets/?$", platform.settings.max_code_body_bytes),
@@ -61,6 +65,7 @@ def create_app(platform: Platform) -> FastAPI:
         routes_stacks,
         routes_fleet,
         routes_events,
+        routes_schedules,
     ):
         app.include_router(module.router)
     app.include_router(routes_dead_letters.account_router)

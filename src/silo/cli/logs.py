@@ -123,11 +123,16 @@ def metrics(
 ) -> None:
     """Show a function's metrics (Invocations, Errors, Duration...) over the last --minutes."""
     data = api(ctx).get(f"{BASE}/{segment(name)}/metrics", minutes=minutes)
+    render_metrics(as_json, data, f"no metrics for {name} in the last {minutes} minutes")
+
+
+def render_metrics(as_json: bool, data: Any, empty: str) -> None:
+    """A ``{"metrics": {name: datapoint}}`` answer: a table of one row per metric, or ``empty``."""
 
     def human(d: Any) -> None:
         rows = [{"metric": metric, **values} for metric, values in sorted(d["metrics"].items())]
         if not rows:
-            render.done(f"no metrics for {name} in the last {minutes} minutes")
+            render.done(empty)
         else:
             render.table(rows, METRIC_COLUMNS)
 

@@ -23,6 +23,7 @@ from silo.cli import (
     logs,
     ous,
     render,
+    schedules,
     server,
     stacks,
     stacksets,
@@ -91,6 +92,7 @@ app.add_typer(functions.app, name="functions")
 app.add_typer(logs.app, name="logs")
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(events.app, name="events")
+app.add_typer(schedules.app, name="schedules")
 app.add_typer(templates.app, name="templates")
 app.add_typer(stacks.app, name="stacks")
 app.add_typer(stacksets.app, name="stacksets")

@@ -11,6 +11,7 @@ from silo.accounts import AccountContext
 from silo.errors import Conflict, NotFound
 from silo.events.models import (
     DEFAULT_BUS,
+    SCHEDULE_GROUP_PREFIX,
     EventBus,
     RetryPolicy,
     Rule,
@@ -86,17 +87,34 @@ class EventsRepository:
         after = decode_token(next_token)
         query = (
             sa.select(event_buses)
-            .where(event_buses.c.account_id == self._account)
+            .where(
+                event_buses.c.account_id == self._account,
+                # schedule groups keep their rules_version in this table too; they are not buses
+                sa.not_(event_buses.c.name.startswith(SCHEDULE_GROUP_PREFIX, autoescape=True)),
+            )
             .order_by(event_buses.c.name)
             .limit(size + 1)
         )
         if isinstance(after, str):
             query = query.where(event_buses.c.name > after)
-        rows = conn.execute(query).all()
-        buses = [self._bus(r) for r in rows[:size]]
-        if after is None and not any(b.name == DEFAULT_BUS for b in buses):
-            buses.insert(0, self.get_bus(conn, DEFAULT_BUS))
-        return Page(buses, encode_token(rows[size - 1].name) if len(rows) > size else None)
+        rows = list(conn.execute(query).all())
+        buses = [self._bus(r) for r in rows]
+        if (after is None or after < DEFAULT_BUS) and self._default_is_virtual(conn):
+            # ``default`` has no row until its first rule; it still sorts in its place
+            buses = sorted([*buses, self.get_bus(conn, DEFAULT_BUS)], key=lambda b: b.name)
+        more = len(buses) > size
+        buses = buses[:size]
+        return Page(buses, encode_token(buses[-1].name) if more else None)
+
+    def _default_is_virtual(self, conn: sa.Connection) -> bool:
+        return (
+            conn.execute(
+                sa.select(event_buses.c.name).where(
+                    event_buses.c.account_id == self._account, event_buses.c.name == DEFAULT_BUS
+                )
+            ).first()
+            is None
+        )
 
     def bump(self, conn: sa.Connection, bus: str) -> None:
         """A rule or target of ``bus`` changed: cached indexes of it (on any node) are stale."""

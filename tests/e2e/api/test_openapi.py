@@ -18,7 +18,8 @@ BODIES = {
     "FunctionCreate", "FunctionUpdate", "Code", "AsyncSettings", "OnFailure", "PublishVersion",
     "AliasCreate", "AliasUpdate", "TemplateValidate", "StackDeploy", "ChangeSetCreate", "StackSetCreate",
     "StackSetUpdate", "InstancesCreate", "InstancesUpdate", "InstancesDelete", "TargetsBody", "WaveBody",
-    "PreferencesBody",
+    "PreferencesBody", "EventPatternTest", "BusCreate", "RulePut", "TargetsPut", "TargetsRemove", "EventsPut",
+    "SchedulePut",
 }  # fmt: skip
 
 

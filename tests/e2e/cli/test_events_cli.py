@@ -1,9 +1,12 @@
-"""``silo events test-pattern``: local (no server, no key), {"matches": ...} on stdout, exit 2 on bad
-input with the error named on stderr, ``@path`` for either argument, the same words as the API."""
+"""``silo events``: buses, rules, targets, put and metrics through the API (the README's flow reaches the
+function), tables and ``--json``, errors on stderr with exit 1 (2 for bad arguments); ``test-pattern``
+local (no server, no key), {"matches": ...} on stdout, exit 2 on bad input with the error named on
+stderr, ``@path`` for either argument, the same words as the API."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -14,6 +17,8 @@ from silo.platform import Platform
 from tests.e2e.api.conftest import TestClient
 from tests.e2e.api.test_events_api import BIG_ORDERS, EVENT
 from tests.e2e.cli.conftest import Cli, Member
+from tests.helpers.functions import wait_until
+from tests.integration.events.test_delivery import RECORDER, entry, received
 
 
 @pytest.fixture
@@ -27,6 +32,7 @@ def local(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Cli:
     monkeypatch.setenv("SILO_ENDPOINT", "http://127.0.0.1:9")  # nothing listens there
     monkeypatch.setenv("SILO_HOME", str(tmp_path / "no-home"))
     monkeypatch.delenv("SILO_KEY", raising=False)
+    monkeypatch.setenv("COLUMNS", "300")  # usage errors name long tmp paths: keep them on one line
     return Cli(key=None)
 
 
@@ -111,3 +117,140 @@ def test_the_api_gives_the_same_answers_and_words(served: Platform, member: Memb
         else:
             error = answer.json()
             assert answer.status_code == 400 and err == f"error: {error['code']}: {error['message']}\n"
+
+
+# --- buses, rules, targets, put, metrics (through the API) ----------------------------------------
+def function_arn(member: Member, name: str) -> str:
+    return f"arn:silo:lambda:local:{member.account_id}:function:{name}"
+
+
+def deploy_recorder(member: Member, source: Callable[[str], Path], outbox: Path) -> Member:
+    """``member`` with the function "recorder", which appends what it gets to ``outbox``."""
+    code = str(source(RECORDER))
+    create = ["functions", "create", "recorder", "--handler", "app.handler", "--code", code]
+    member.cli.ok(*create, "--env", f"OUT={outbox}")
+    return member
+
+
+@pytest.fixture
+def shop(member: Member, source: Callable[[str], Path], outbox: Path) -> Member:
+    return deploy_recorder(member, source, outbox)
+
+
+def test_the_readme_flow_delivers_an_event_to_the_function(shop: Member, outbox: Path) -> None:
+    cli = shop.cli
+    pattern = '{"source": ["shop"], "detail": {"total": [{"numeric": [">", 100]}]}}'
+    rule = cli.json("events", "rules", "put", "big-orders", "--pattern", pattern)
+    assert rule["event_pattern"] == json.loads(pattern) and rule["state"] == "ENABLED"
+    target = json.dumps({"Id": "scan", "Arn": function_arn(shop, "recorder")})
+    put = cli.ok("events", "targets", "put", "big-orders", "--target", target).stdout
+    assert "scan" in put and function_arn(shop, "recorder") in put
+    entries = [json.dumps(entry({"total": 150})), json.dumps(entry({"total": 1}))]
+    sent = cli.ok("events", "put", "--entry", entries[0], "--entry", entries[1]).stdout
+    header, _, *rows = (line.replace("┃", " ").replace("│", " ").split() for line in sent.splitlines())
+    assert header == ["ENTRY", "EVENT", "ID", "ERROR", "MESSAGE"]
+    assert [(row[0], row[2:]) for row in rows] == [("0", ["-", "-"]), ("1", ["-", "-"])]  # ids, no errors
+    wait_until(lambda: len(received(outbox)) == 1)
+    assert received(outbox)[0]["event"]["detail"] == {"total": 150}  # type: ignore[index]
+
+    wait_until(lambda: "Invocations" in cli.json("events", "metrics", "big-orders")["metrics"])
+    table = cli.ok("events", "metrics", "big-orders", "--since-minutes", "10").stdout
+    assert "MatchedEvents" in table and "Invocations" in table
+    assert cli.json("events", "metrics", "big-orders", "--since-minutes", "10")["minutes"] == 10
+
+
+def test_buses_create_list_describe_delete(member: Member) -> None:
+    cli = member.cli
+    made = cli.json("events", "buses", "create", "orders/eu", "--description", "EU orders")
+    assert (made["name"], made["description"]) == ("orders/eu", "EU orders")
+    assert cli.json("events", "buses", "describe", "orders/eu") == made
+    assert "event bus orders/eu" in cli.ok("events", "buses", "describe", "orders/eu").stdout
+    listed = cli.ok("events", "buses", "list").stdout
+    assert "default" in listed and "orders/eu" in listed and "EU orders" in listed
+    listed_json = cli.json("events", "buses", "list", "--all")["items"]
+    assert [b["name"] for b in listed_json] == ["default", "orders/eu"]
+    assert cli.ok("events", "buses", "delete", "orders/eu").stdout == "deleted event bus orders/eu\n"
+    missing = cli("events", "buses", "describe", "orders/eu")
+    assert missing.exit_code == 1
+    assert missing.stderr == "error: NotFound: Event bus orders/eu does not exist.\n"
+
+
+def test_rules_put_list_describe_enable_disable_delete(member: Member, tmp_path: Path) -> None:
+    cli = member.cli
+    pattern = tmp_path / "pattern.json"
+    pattern.write_text(json.dumps({"source": ["shop"]}))
+    cli.ok("events", "buses", "create", "orders")
+    made = cli.json(
+        "events", "rules", "put", "a-1", "--pattern", f"@{pattern}", "--bus", "orders", "--disabled",
+        "--description", "first",
+    )  # fmt: skip
+    assert (made["bus"], made["state"], made["description"]) == ("orders", "DISABLED", "first")
+    cli.ok("events", "rules", "put", "a-2", "--pattern", f"@{pattern}", "--bus", "orders")
+    cli.ok("events", "rules", "put", "b-1", "--pattern", f"@{pattern}", "--bus", "orders")
+    nightly = cli.json("events", "rules", "put", "nightly", "--schedule", "cron(0 2 * * ? *)")
+    assert nightly["schedule_expression"] == "cron(0 2 * * ? *)" and nightly["bus"] == "default"
+
+    listed = cli.json("events", "rules", "list", "--bus", "orders", "--prefix", "a-")["items"]
+    assert [r["name"] for r in listed] == ["a-1", "a-2"]
+    table = cli.ok("events", "rules", "list", "--bus", "orders").stdout
+    assert "DISABLED" in table and '{"source":["shop"]}' in table and "b-1" in table
+    assert "nightly" in cli.ok("events", "rules", "list").stdout
+    shown = cli.ok("events", "rules", "describe", "a-1", "--bus", "orders").stdout
+    assert "rule a-1 on orders" in shown and '"shop"' in shown
+    assert cli.ok("events", "rules", "enable", "a-1", "--bus", "orders").stdout == "rule a-1 is ENABLED\n"
+    assert cli.json("events", "rules", "disable", "a-1", "--bus", "orders")["state"] == "DISABLED"
+
+    cli.ok("events", "rules", "delete", "a-2", "--bus", "orders")
+    target = json.dumps({"Id": "t", "Arn": function_arn(member, "anything")})
+    cli.ok("events", "targets", "put", "a-1", "--bus", "orders", "--target", target)
+    refused = cli("events", "rules", "delete", "a-1", "--bus", "orders")
+    assert refused.exit_code == 1 and "still has targets" in refused.stderr
+    forced = cli.ok("events", "rules", "delete", "a-1", "--bus", "orders", "--force").stdout
+    assert forced == "deleted rule a-1\n"
+    assert [r["name"] for r in cli.json("events", "rules", "list", "--bus", "orders")["items"]] == ["b-1"]
+
+    neither = cli("events", "rules", "put", "x")
+    assert neither.exit_code == 2 and "--pattern, --schedule, or both" in neither.stderr
+    bad = cli("events", "rules", "put", "x", "--pattern", '{"detail": {"n": [{"numeric": ["<", "x"]}]}}')
+    assert bad.exit_code == 1
+    assert bad.stderr == "error: InvalidEventPattern: detail.n[0]: Value of < must be numeric\n"
+
+
+def test_targets_put_list_remove(member: Member, tmp_path: Path) -> None:
+    cli = member.cli
+    cli.ok("events", "rules", "put", "r", "--pattern", '{"source": ["shop"]}')
+    many = tmp_path / "targets.json"
+    many.write_text(json.dumps([{"Id": f"t{n}", "Arn": function_arn(member, "f")} for n in (1, 2)]))
+    transformer = {"InputPathsMap": {"n": "$.detail.n"}, "InputTemplate": '{"n": <n>}'}
+    third = {"Id": "t3", "Arn": function_arn(member, "f"), "InputTransformer": transformer}
+    put = cli.json("events", "targets", "put", "r", "--target", f"@{many}", "--target", json.dumps(third))
+    assert [t["Id"] for t in put["items"]] == ["t1", "t2", "t3"]
+    assert put["items"][2]["InputTransformer"] == transformer
+    table = cli.ok("events", "targets", "list", "r").stdout
+    assert "t1" in table and "InputTransformer" in table and "185" in table
+    removed = cli.ok("events", "targets", "remove", "r", "t1", "t2", "ghost").stdout
+    assert removed == "removed 2 of 3 from rule r\n"
+    assert [t["Id"] for t in cli.json("events", "targets", "list", "r")["items"]] == ["t3"]
+
+    elsewhere = json.dumps({"Id": "x", "Arn": "arn:silo:lambda:local:123456789012:function:f"})
+    foreign = cli("events", "targets", "put", "r", "--target", elsewhere)
+    assert foreign.exit_code == 1 and foreign.stderr.startswith("error: ValidationError: Targets[0].Arn: ")
+    not_json = cli("events", "targets", "put", "r", "--target", "{Id: x}")
+    assert not_json.exit_code == 2 and "not JSON" in not_json.stderr
+    missing = cli("events", "targets", "list", "ghost")
+    assert missing.exit_code == 1 and "Rule ghost does not exist" in missing.stderr
+
+
+def test_put_prints_each_entry_and_exits_1_when_one_failed(member: Member, tmp_path: Path) -> None:
+    cli = member.cli
+    entries = tmp_path / "entries.json"
+    entries.write_text(json.dumps([entry({"n": 1}), entry({"n": 2})]))
+    answer = cli.json("events", "put", "--entry", f"@{entries}")
+    assert answer["failed_entry_count"] == 0 and [set(e) for e in answer["entries"]] == [{"EventId"}] * 2
+
+    bad = {"Source": "shop", "DetailType": "Order", "Detail": "not json"}
+    failed = cli("events", "put", "--entry", json.dumps(entry({"n": 3})), "--entry", json.dumps(bad))
+    assert failed.exit_code == 1 and failed.stderr == "error: 1 of 2 entries failed\n"
+    assert "MalformedDetail" in failed.stdout
+    as_json = cli("events", "put", "--entry", json.dumps(bad), "--json")
+    assert as_json.exit_code == 1 and json.loads(as_json.stdout)["failed_entry_count"] == 1

@@ -129,3 +129,24 @@ def test_a_dead_lettered_bus_delivery_is_redriven_into_its_own_account(
     event = received(outbox)[0]["event"]
     assert isinstance(event, dict)
     assert (event["account"], event["detail"]) == (shop.account_id, {"n": 7})
+
+
+@pytest.mark.parametrize("with_default_row", [False, True])
+def test_listing_buses_pages_through_all_of_them_once(shop: AccountHandle, with_default_row: bool) -> None:
+    for name in ("a", "b", "c", "e", "f"):
+        shop.events.create_event_bus(name)
+    if with_default_row:
+        shop.events.put_rule("r", event_pattern={"source": ["x"]})  # gives default its row
+    shop.schedules.put(
+        "s", expression="rate(1 hour)", target={"Arn": function_arn(shop, "recorder")}
+    )  # a schedule group is not a bus
+    names: list[str] = []
+    token = None
+    while True:
+        page = shop.events.list_event_buses(limit=2, next_token=token)
+        assert len(page.items) <= 2
+        names += [bus.name for bus in page.items]
+        token = page.next_token
+        if token is None:
+            break
+    assert names == ["a", "b", "c", "default", "e", "f"]
