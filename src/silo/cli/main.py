@@ -28,6 +28,7 @@ from silo.cli import (
     stacks,
     stacksets,
     templates,
+    workflows,
 )
 from silo.cli.client import ApiClient, CliError, api
 from silo.cli.options import DEFAULT_ENDPOINT, Endpoint, JsonOutput, Key
@@ -97,6 +98,7 @@ app.add_typer(templates.app, name="templates")
 app.add_typer(stacks.app, name="stacks")
 app.add_typer(stacksets.app, name="stacksets")
 app.add_typer(fleet.app, name="fleet")
+app.add_typer(workflows.app, name="workflows")
 app.add_typer(bench.app, name="bench")
 app.command("demo")(demo.demo)
 app.command("invoke")(invoke.invoke)
