@@ -39,6 +39,7 @@ from silo.events.models import (
     target_ref,
 )
 from silo.events.patterns import compile_pattern
+from silo.events.target_input import compile_target_input
 from silo.schedules import parse_schedule
 
 RULE_KINDS = frozenset({"rule", "schedule"})
@@ -211,16 +212,25 @@ def schedule_target_id(logical_id: str) -> str:
 def _target(account: str, bus: str, given: Mapping[str, Any], where: str) -> Target:
     target_id = check_target_id(given["id"], f"{where}.Id")
     ref = target_ref(given["arn"], account, f"{where}.Arn")
-    text = given.get("input")
+    spec = {key: given[field] for key, field in _INPUT_FIELDS if given.get(field) is not None}
     if ref.kind is TargetKind.BUS:
-        if text is not None:
+        if spec:
             raise ValidationError(
-                f"{where}.Input: an event bus target receives the event as it is", path=f"{where}.Input"
+                f"{where}: an event bus target receives the event as it is; "
+                "Input, InputPath and InputTransformer are not allowed",
+                path=where,
             )
         if ref.name == bus:
             raise ValidationError(f"{where}.Arn: a rule cannot target its own bus", path=f"{where}.Arn")
+    try:
+        compile_target_input(spec)
+    except ValidationError as exc:
+        raise ValidationError(f"{where}.{exc.message}", path=where) from None
     policy = retry_policy_from(given.get("retry_policy"), f"{where}.RetryPolicy")
-    return Target(target_id, str(given["arn"]), ref, None if text is None else {"Input": text}, policy)
+    return Target(target_id, str(given["arn"]), ref, spec or None, policy)
+
+
+_INPUT_FIELDS = (("Input", "input"), ("InputPath", "input_path"), ("InputTransformer", "input_transformer"))
 
 
 # A fleet deploys the same rule to every account: each pattern and expression is checked once.

@@ -201,14 +201,23 @@ def _rule(logical_id: str, props: dict[str, Any], scope: Scope, path: str) -> Bu
     where = join(path, "Targets")
     for index, item in enumerate(sequence(props.get("Targets", []), where)):
         entry = mapping(item, f"{where}[{index}]")
-        check_keys(entry, ("Id", "Arn", "Input", "RoleArn"), f"{where}[{index}]")
+        check_keys(
+            entry,
+            ("Id", "Arn", "Input", "InputPath", "InputTransformer", "RetryPolicy", "RoleArn"),
+            f"{where}[{index}]",
+        )
         target_id = matching(entry.get("Id"), TARGET_ID, TARGET_ID_TEXT, f"{where}[{index}].Id")
         if target_id in ids:
             raise TemplateError(f"{where}[{index}].Id", f"duplicate target Id {target_id!r}")
         ids.add(target_id)
-        target = {"id": target_id, "arn": text(entry.get("Arn"), f"{where}[{index}].Arn")}
+        target: dict[str, Any] = {"id": target_id, "arn": text(entry.get("Arn"), f"{where}[{index}].Arn")}
         if "Input" in entry:
             target["input"] = json_text(entry["Input"], f"{where}[{index}].Input")
+        if "InputPath" in entry:
+            target["input_path"] = text(entry["InputPath"], f"{where}[{index}].InputPath")
+        for key, field in (("InputTransformer", "input_transformer"), ("RetryPolicy", "retry_policy")):
+            if key in entry:
+                target[field] = mapping(entry[key], f"{where}[{index}].{key}")
         targets.append(target)
     if len(targets) > 5:
         raise TemplateError(where, f"at most 5 targets, got {len(targets)}")

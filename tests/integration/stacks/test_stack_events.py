@@ -70,6 +70,12 @@ Resources:
         - Id: rec
           Arn: !GetAtt Recorder.Arn
           Input: '{"big": true}'
+        - Id: shaped
+          Arn: !GetAtt Recorder.Arn
+          InputTransformer:
+            InputPathsMap: {total: $.detail.total}
+            InputTemplate: '{"amount": <total>}'
+          RetryPolicy: {MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 600}
 """
 
 OTHER_ACCOUNTS_FUNCTION = "arn:silo:lambda:local:000000000000:function:f"
@@ -111,10 +117,17 @@ def test_rules_schedules_and_buses_are_the_stacks_own(platform: Platform, shop: 
         "source": ["shop"],
         "detail": {"total": [{"numeric": [">", 100]}]},
     }
-    [target] = shop.events.list_targets("shop-BigOrders")
+    target, shaped = shop.events.list_targets("shop-BigOrders")
     assert (target.target_id, target.arn) == ("rec", function_arn(shop, "shop-Recorder"))
     assert target.input == {"Input": '{"big": true}'}
     assert target.retry_policy.maximum_retry_attempts == 185
+    assert shaped.input == {
+        "InputTransformer": {
+            "InputPathsMap": {"total": "$.detail.total"},
+            "InputTemplate": '{"amount": <total>}',
+        }
+    }
+    assert (shaped.retry_policy.maximum_retry_attempts, shaped.retry_policy.maximum_event_age_s) == (3, 600)
 
     paid = shop.events.describe_rule("shop-RecorderPaid", "shop-orders")
     assert paid.managed_by == "shop"
@@ -133,9 +146,10 @@ def test_rules_schedules_and_buses_are_the_stacks_own(platform: Platform, shop: 
 def test_events_reach_the_stacks_function(shop: AccountHandle, outbox: Path) -> None:
     shop.events.put_events([order("shop", total=150), order("shop", total=5)])
     shop.events.put_events([{**order("shop", "Paid"), "EventBusName": "shop-orders"}])
-    wait_until(lambda: len(received(outbox)) == 2)
+    wait_until(lambda: len(received(outbox)) == 3)  # the big order reached both targets
     got = [r["event"] for r in received(outbox)]
     assert {"big": True} in got
+    assert {"amount": 150} in got
     [paid] = [e for e in got if isinstance(e, dict) and e.get("detail-type") == "Paid"]
     assert paid["source"] == "shop"
 
@@ -244,7 +258,7 @@ def test_a_rule_deleted_outside_the_stack_comes_back(
         ("BigOrders", ("(missing from the account)",))
     ]
     assert shop.events.describe_rule("shop-BigOrders").managed_by == "shop"
-    assert len(shop.events.list_targets("shop-BigOrders")) == 1
+    assert len(shop.events.list_targets("shop-BigOrders")) == 2
 
 
 def test_a_stack_schedule_fires_its_function(

@@ -99,7 +99,7 @@ def test_long_target_ids_are_shortened() -> None:
         ),
         (
             rule(targets=[{"id": "x", "arn": f"arn:silo:events:local:{ACCOUNT}:event-bus/b", "input": "{}"}]),
-            r"Targets\[0\]\.Input: an event bus target receives the event as it is",
+            r"Targets\[0\]: an event bus target receives the event as it is",
         ),
     ],
 )
