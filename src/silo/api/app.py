@@ -37,16 +37,17 @@ def create_app(platform: Platform) -> FastAPI:
     app = FastAPI(title="Silo", version=silo.__version__, description=DESCRIPTION)
     app.state.platform = platform
     install_error_handlers(app)
+    general = platform.settings.max_body_bytes  # a route's own limit never undercuts the general one
     app.add_middleware(
         BodySizeLimit,
-        max_body_bytes=platform.settings.max_body_bytes,
+        max_body_bytes=general,
         larger=[
             # Code uploads and invocation payloads have their own, larger limits.
             (r"^/v1/account/functions/?$", platform.settings.max_code_body_bytes),
             (r"^/v1/account/functions/[^/]+/code$", platform.settings.max_code_body_bytes),
-            (r"^/v1/account/functions/[^/]+/invocations$", INVOKE_BODY_BYTES),
+            (r"^/v1/account/functions/[^/]+/invocations$", max(INVOKE_BODY_BYTES, general)),
             # PutEvents takes 10 entries of up to 256 KB each, plus room for JSON quoting.
-            (r"^/v1/account/events/put-events$", PUT_EVENTS_BODY_BYTES),
+            (r"^/v1/account/events/put-events$", max(PUT_EVENTS_BODY_BYTES, general)),
             # Templates travel with the code of their functions.
             (r"^/v1/account/stacks/[^/]+/?$", platform.settings.max_code_body_bytes),
             (r"^/v1/account/stacks/[^/]+/change-sets/?$", platform.settings.max_code_body_bytes),
