@@ -115,6 +115,12 @@ class DeliveryQueue:
         items = [_delivery(r) for r in rows]
         return [items[i : i + self._batch] for i in range(0, len(items), self._batch)]
 
+    def release(self, batches: list[list[Delivery]]) -> None:
+        now = utcnow()
+        rows = [{"a": d.account_id, "d": d.delivery_id, "at": now} for batch in batches for d in batch]
+        with self._store.write() as conn:
+            execute_many(conn, _LEASE, rows)
+
     def next_due(self) -> datetime | None:
         with self._store.read() as conn:
             return conn.execute(

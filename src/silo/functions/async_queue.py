@@ -42,6 +42,9 @@ _KEY = (
     async_invocations.c.invocation_id == sa.bindparam("i"),
 )
 _DELETE = sa.delete(async_invocations).where(*_KEY)
+_RELEASE = (
+    sa.update(async_invocations).where(*_KEY).values(next_attempt_at=sa.bindparam("at"), lease_until=None)
+)
 _LEASE = (
     sa.update(async_invocations)
     .where(
@@ -98,6 +101,13 @@ class AsyncQueue:
             until = now + lease
             execute_many(conn, _LEASE, [{"a": r.account_id, "i": r.invocation_id, "at": until} for r in rows])
         return [_item(r) for r in rows]
+
+    def release(self, items: list[AsyncItem]) -> None:
+        now = utcnow()
+        with self._store.write() as conn:
+            execute_many(
+                conn, _RELEASE, [{"a": i.account_id, "i": i.invocation_id, "at": now} for i in items]
+            )
 
     def next_due(self) -> datetime | None:
         with self._store.read() as conn:

@@ -20,15 +20,19 @@ from typing import Generic, Protocol, TypeVar
 from silo.store import utcnow
 
 T = TypeVar("T")
+T_ = TypeVar("T_")
 
 
-class DueQueue(Protocol[T]):
+class DueQueue(Protocol[T_]):
     """A durable queue: ``claim_due`` leases up to ``limit`` due items (an item whose lease runs out
     becomes due again); ``next_due`` is the earliest time anything becomes due, if anything will."""
 
-    def claim_due(self, limit: int, lease: timedelta) -> list[T]: ...
+    def claim_due(self, limit: int, lease: timedelta) -> list[T_]: ...
 
     def next_due(self) -> datetime | None: ...
+
+    def release(self, items: list[T_]) -> None:
+        """Make items this process leased but never started due again now (a clean stop)."""
 
 
 log = logging.getLogger(__name__)
@@ -98,6 +102,8 @@ class Dispatcher(Generic[T]):
             self._cond.notify()
 
     def stop(self) -> None:
+        """Finish what is running; hand back what this process leased but never started, so that
+        it is due at once for whoever runs next (not only when its lease runs out)."""
         with self._cond:
             self._stopped = True
             self._cond.notify()
@@ -105,6 +111,13 @@ class Dispatcher(Generic[T]):
             self._thread.join(timeout=10)
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=False)
+        with self._cond:
+            unstarted, self._local = list(self._local), deque()
+        if unstarted:
+            try:
+                self._queue.release(unstarted)
+            except Exception:  # they stay leased and come back when the lease runs out
+                log.exception("%s: releasing %d unstarted items failed", self._name, len(unstarted))
 
     def idle(self) -> bool:
         with self._cond:
