@@ -7,6 +7,8 @@ meaning on Silo, so an AWS template loads unchanged); any other property is an e
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ from silo.templates._checks import (
 from silo.templates._names import Arn
 from silo.templates._scope import Scope, Target
 from silo.templates.model import Resource, ResourceKind, TemplateError
+from silo.workflows import InvalidDefinition, parse_definition
 
 
 class Generated(NamedTuple):
@@ -141,11 +144,27 @@ def _state_machine(sam: bool) -> Builder:
             definition = _substitute(definition, values, join(path, source))
         if not isinstance(definition.get("StartAt"), str) or not isinstance(definition.get("States"), dict):
             raise TemplateError(join(path, source), "a state machine needs StartAt and States")
+        _check_definition(definition, join(path, source))
         kind = one_of(props.get(type_key, "STANDARD"), ("STANDARD", "EXPRESS"), join(path, type_key))
         properties = {"name": name, "definition": definition, "type": kind}
         return Built(name, Arn("states", f"stateMachine:{name}"), properties)
 
     return build
+
+
+def _check_definition(definition: dict[str, Any], path: str) -> None:
+    """The Amazon States Language checks of the workflows engine, with the template path in front
+    (``Resources.Flow.Properties.Definition.States.Check.Next: ...``)."""
+    try:
+        _checked_definition(json.dumps(definition, sort_keys=True, separators=(",", ":")))
+    except InvalidDefinition as exc:
+        where = exc.path[1:].lstrip(".") if exc.path.startswith("$") else exc.path
+        raise TemplateError(join(path, where) if where else path, exc.reason) from None
+
+
+@functools.lru_cache(maxsize=256)  # a fleet resolves the same definition for every account
+def _checked_definition(text: str) -> None:
+    parse_definition(text)
 
 
 def _substitute(value: Any, values: dict[str, str], path: str) -> Any:
