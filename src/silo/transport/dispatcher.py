@@ -65,7 +65,7 @@ class Dispatcher(Generic[T]):
         self._local_limit = local_limit if local_limit is not None else 64 * workers
         self._cond = threading.Condition()
         self._woken = False
-        self._drained = False  # the last claim found no more due items
+        self._drained = True  # no due items known: until wake(), only offered work runs
         self._due_at: float | None = None  # monotonic time of the queue's next due item
         self._busy = 0
         self._stopped = False

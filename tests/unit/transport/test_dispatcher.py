@@ -44,10 +44,9 @@ def test_offered_work_runs_without_a_claim_and_woken_work_is_claimed() -> None:
     dispatcher: Dispatcher[str] = Dispatcher(queue, done.append, workers=2)
     dispatcher.offer("a")
     wait_for(lambda: done == ["a"])
-    claims = queue.claims  # at most the one first look at the queue
     dispatcher.offer("b")
     wait_for(lambda: done == ["a", "b"])
-    assert queue.claims == claims
+    assert queue.claims == 0  # offered work needs no claim
     queue.due = ["c"]
     dispatcher.wake()
     wait_for(lambda: "c" in done)
@@ -72,7 +71,8 @@ def test_an_idle_dispatcher_does_not_wake() -> None:
     queue = FakeQueue()
     dispatcher: Dispatcher[str] = Dispatcher(queue, lambda item: None, workers=1)
     dispatcher.wake()
-    wait_for(lambda: queue.claims == 1)
+    wait_for(lambda: queue.claims >= 1)
+    time.sleep(0.05)
     before = dispatcher.wakeups
     time.sleep(0.3)
     assert dispatcher.wakeups == before
