@@ -44,13 +44,13 @@ def test_follow_picks_up_new_events_then_stops(member: Member, source: Callable[
     member.cli.ok("invoke", "printer", "--payload", '{"n": 1}')
 
     def later() -> None:
-        time.sleep(0.5)
+        time.sleep(0.3)
         member.cli.ok("invoke", "printer", "--payload", '{"n": 2}')
 
     invoker = threading.Thread(target=later)
     invoker.start()
     started = time.monotonic()
-    result = member.cli.ok("logs", "tail", "printer", "--follow", "--follow-seconds", "2.5", "--json")
+    result = member.cli.ok("logs", "tail", "printer", "--follow", "--follow-seconds", "4", "--json")
     invoker.join()
     assert time.monotonic() - started < 10
     events = [json.loads(line) for line in result.stdout.splitlines()]
