@@ -80,16 +80,17 @@ def test_an_idle_dispatcher_does_not_wake() -> None:
 
 
 def test_stopping_hands_back_unstarted_offered_work() -> None:
-    queue, gate, done = FakeQueue(), threading.Event(), []
+    queue, gate, started, done = FakeQueue(), threading.Event(), threading.Event(), []
 
     def process(item: str) -> None:
+        started.set()
         gate.wait(5)
         done.append(item)
 
     dispatcher: Dispatcher[str] = Dispatcher(queue, process, workers=1)
     for item in ("a", "b", "c"):
         dispatcher.offer(item)
-    wait_for(lambda: not dispatcher.idle())
+    assert started.wait(5)  # "a" is running; "b" and "c" wait for the one worker
     stopping = threading.Thread(target=dispatcher.stop)
     stopping.start()
     time.sleep(0.05)
