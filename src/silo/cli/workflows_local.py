@@ -19,7 +19,6 @@ A function's error becomes a :class:`StatesError` named after its ``errorType`` 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,23 +26,16 @@ from typing import Any
 
 from silo.accounts import AccountSpec
 from silo.bench.stats import scratch_settings
-from silo.errors import NotFound, SiloError, Throttled, ValidationError
-from silo.functions import FunctionSettings, InvokeOutcome, zip_directory
+from silo.errors import ValidationError
+from silo.functions import FunctionSettings, zip_directory
 from silo.platform import AccountHandle, Platform
-from silo.workflows.errors import TASK_FAILED, TIMEOUT, StatesError
+from silo.platform.workflow_tasks import FunctionTasks
+from silo.workflows.errors import TASK_FAILED, StatesError
 from silo.workflows.local import TaskHandler
 
-LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 DEFAULT_HANDLER = "app.handler"
 FUNCTION_CONFIG = "function.json"
 _CONFIG_KEYS = {"handler", "timeout", "memory_size", "environment"}
-_TIMED_OUT = "Sandbox.Timedout"
-_THROTTLED = "Lambda.TooManyRequestsException"
-_FUNCTION_ARN = re.compile(
-    r"^arn:(?:silo|aws):lambda:[a-z0-9-]+:\d{12}:function:"
-    r"(?P<name>[A-Za-z0-9_-]{1,64})(?::(?P<qualifier>\$LATEST|[A-Za-z0-9_-]{1,128}))?$"
-)
-_PLAIN_NAME = re.compile(r"^(?P<name>[A-Za-z0-9_-]{1,64})(?::(?P<qualifier>\$LATEST|[A-Za-z0-9_-]{1,128}))?$")
 
 
 def no_functions(resource: str, input: Any) -> Any:
@@ -70,61 +62,9 @@ def local_functions(functions_dir: Path) -> Iterator[TaskHandler]:
             for directory in sorted(functions_dir.iterdir()):
                 if directory.is_dir() and not directory.name.startswith((".", "__")):
                     handle.functions.create(directory.name, zip_directory(directory), _settings(directory))
-            yield FunctionTasks(handle)
+            yield FunctionTasks(handle.functions)
         finally:
             platform.close()
-
-
-class FunctionTasks:
-    """A ``task_handler`` that invokes the functions of one account synchronously."""
-
-    def __init__(self, handle: AccountHandle) -> None:
-        self.handle = handle
-
-    def __call__(self, resource: str, input: Any) -> Any:
-        if resource == LAMBDA_INVOKE:
-            if not isinstance(input, dict) or not isinstance(input.get("FunctionName"), str):
-                raise StatesError(TASK_FAILED, f"{LAMBDA_INVOKE}: the input needs a FunctionName string")
-            name, qualifier = _function(input["FunctionName"])
-            qualifier = input.get("Qualifier", qualifier)
-            payload = self.invoke(name, qualifier, input.get("Payload"), "Payload" in input)
-            return {"Payload": payload, "StatusCode": 200}
-        name, qualifier = _function(resource)
-        return self.invoke(name, qualifier, input, True)
-
-    def invoke(self, name: str, qualifier: str | None, event: Any, given: bool) -> Any:
-        """``name``'s result on ``event`` (an empty event when not ``given``), decoded from JSON."""
-        body = json.dumps(event).encode() if given else None
-        try:
-            outcome = self.handle.functions.invoke(name, body, qualifier=qualifier)
-        except NotFound as exc:
-            raise StatesError(TASK_FAILED, exc.message) from None
-        except Throttled as exc:
-            raise StatesError(_THROTTLED, exc.message) from None
-        except SiloError as exc:
-            raise StatesError(TASK_FAILED, f"{exc.code}: {exc.message}") from None
-        assert isinstance(outcome, InvokeOutcome)  # a RequestResponse invocation
-        if outcome.error is not None:
-            error = str(outcome.error.get("errorType") or TASK_FAILED)
-            cause = str(outcome.error.get("errorMessage") or "")
-            raise StatesError(TIMEOUT if error == _TIMED_OUT else error, cause)
-        if not outcome.payload:
-            return None
-        try:
-            return json.loads(outcome.payload)
-        except ValueError:
-            raise StatesError(TASK_FAILED, f"function {name} returned a result that is not JSON") from None
-
-
-def _function(resource: str) -> tuple[str, str | None]:
-    found = _FUNCTION_ARN.match(resource) or _PLAIN_NAME.match(resource)
-    if found is None:
-        raise StatesError(
-            TASK_FAILED,
-            f"{resource}: not a function of this account (expected a function name or ARN, "
-            f"or {LAMBDA_INVOKE}); function not found",
-        )
-    return found["name"], found["qualifier"]
 
 
 def _account(platform: Platform) -> AccountHandle:

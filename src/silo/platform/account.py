@@ -15,6 +15,7 @@ from silo.guardrails import AttachedPolicy, check
 from silo.platform.services import Services
 from silo.stacks import Stacks
 from silo.store.pages import Page
+from silo.workflows.service import Workflows
 
 
 class AccountHandle:
@@ -35,6 +36,7 @@ class AccountHandle:
         self.stacks = Stacks(self, services.stacks)
         self.events = Events(self, services.events)
         self.schedules = Schedules(self, services.events)
+        self.workflows = Workflows(self, services.workflows)
 
     @property
     def account_id(self) -> str:

@@ -50,12 +50,15 @@ from silo.platform.fleet_gate import FleetGate
 from silo.platform.housekeeping import Housekeeper
 from silo.platform.management import ManagementHandle
 from silo.platform.services import Services
+from silo.platform.workflow_tasks import WorkflowTasks
 from silo.runtime import RuntimeHost
 from silo.settings import Settings
 from silo.stacks import StacksEngine
 from silo.store import Store, utcnow
 from silo.store.schema import accounts, fleet_meta
 from silo.telemetry import Logs, Metrics
+from silo.workflows.engine import WorkflowsEngine
+from silo.workflows.service import Workflows
 
 MANAGEMENT_ACCOUNT_NAME = "management"
 
@@ -110,6 +113,7 @@ class Platform:
             retry_base=timedelta(seconds=settings.events_retry_base_s),
             invocations_per_s=settings.events_invocations_per_s,
         )
+        self.workflows = WorkflowsEngine(store, self.metrics, workers=settings.workflow_workers)
         self.stacks = StacksEngine(store, artifacts, self._functions_changed, schedules=self.events)
         runner = OperationRunner(
             store,
@@ -135,11 +139,13 @@ class Platform:
             stacks=self.stacks,
             fleet=Fleet(store, self.stacks, self.fleet_worker, self._management_account_or_none),
             events=self.events,
+            workflows=self.workflows,
         )
         self.functions.bind_delivery(self._delivery_scope)
         self.events.bind(
             self._events_scope, {TargetKind.FUNCTION: FunctionTargets(self.functions, self._delivery_scope)}
         )
+        self.workflows.bind(self._workflows_scope, WorkflowTasks(self._delivery_scope, self._events_scope))
         self.dlq.register_redriver("function", self._delivery_scope, Functions.redrive)
         self.dlq.register_redriver("bus", self._events_scope, Events.redrive)
         self.services.housekeeper.add(self._expire_dead_letters, self.dlq.next_expiry_at)
@@ -160,6 +166,7 @@ class Platform:
         platform = cls(settings, store)
         platform.functions.resume()
         platform.events.resume()
+        platform.workflows.resume()
         platform.fleet_worker.resume()
         if platform.services.housekeeper.next_due() is not None:  # closed accounts or dead letters
             platform.services.housekeeper.poke()
@@ -168,6 +175,7 @@ class Platform:
     def close(self) -> None:
         self.fleet_worker.stop()
         self.events.close()
+        self.workflows.close()
         self.services.housekeeper.stop()
         self.functions.close()
         self.store.dispose()
@@ -256,6 +264,11 @@ class Platform:
         """Deliveries and schedule fires act inside their account as the delivery principal."""
         principal = Principal("silo:delivery", AccountId(account), KeyKind.DELIVERY)
         return AccountHandle(mint_context(AccountId(account), principal), self.services).events
+
+    def _workflows_scope(self, account: str) -> Workflows:
+        """Workflow steps and tasks act inside their execution's account as the delivery principal."""
+        principal = Principal("silo:delivery", AccountId(account), KeyKind.DELIVERY)
+        return AccountHandle(mint_context(AccountId(account), principal), self.services).workflows
 
     def _publish_management_events(self, conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Fleet events go to the management account's default bus (in the fleet's transaction)."""

@@ -16,6 +16,7 @@ from silo.platform.authz import AuthorizationFacts
 from silo.platform.housekeeping import Housekeeper
 from silo.stacks import StacksEngine
 from silo.store import Store
+from silo.workflows.engine import WorkflowsEngine
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,3 +34,4 @@ class Services:
     stacks: StacksEngine
     fleet: Fleet
     events: EventsEngine
+    workflows: WorkflowsEngine

@@ -476,6 +476,87 @@ event_deliveries = sa.Table(
 )
 
 
+state_machines = sa.Table(
+    "state_machines",
+    metadata,
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("name", sa.String(80), primary_key=True),
+    sa.Column("revision", sa.String(36), nullable=False),
+    sa.Column("description", sa.String(256), nullable=False),
+    sa.Column("managed_by", sa.String(128), nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+state_machine_revisions = sa.Table(
+    "state_machine_revisions",
+    metadata,
+    # Executions run the definition they started with: every update is a new revision row.
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("state_machine", sa.String(80), primary_key=True),
+    sa.Column("revision", sa.String(36), primary_key=True),
+    sa.Column("definition", sa.Text, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+workflow_executions = sa.Table(
+    "workflow_executions",
+    metadata,
+    # Root executions and the Map items / Parallel branches that wait on the outside world
+    # (children have a parent and are never listed). ``snapshot`` is the interpreter's state.
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("execution_id", sa.String(36), primary_key=True),
+    sa.Column("root_id", sa.String(36), nullable=False),
+    sa.Column("parent_id", sa.String(36), nullable=True),
+    sa.Column("state_machine", sa.String(80), nullable=False),
+    sa.Column("revision", sa.String(36), nullable=False),
+    sa.Column("name", sa.String(160), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("input", sa.JSON, nullable=True),
+    sa.Column("output", sa.JSON, nullable=True),
+    sa.Column("error", sa.String(256), nullable=True),
+    sa.Column("cause", sa.Text, nullable=True),
+    sa.Column("started_at", UtcDateTime, nullable=False),
+    sa.Column("stopped_at", UtcDateTime, nullable=True),
+    sa.Column("snapshot", sa.JSON, nullable=False),
+    sa.Column("branch", sa.JSON, nullable=True),  # children: the path to their machine
+    sa.Column("history_length", sa.Integer, nullable=False),
+    sa.Column("redrive_count", sa.Integer, nullable=False),
+    sa.Column("callback", sa.JSON, nullable=True),  # a .sync parent task waiting for this one
+    sa.UniqueConstraint("account_id", "state_machine", "name"),
+    sa.Index(None, "account_id", "state_machine", "started_at"),
+    sa.Index(None, "account_id", "parent_id"),
+)
+
+workflow_history = sa.Table(
+    "workflow_history",
+    metadata,
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("execution_id", sa.String(36), primary_key=True),  # the root execution
+    sa.Column("seq", sa.Integer, primary_key=True),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("details", sa.JSON, nullable=False),
+)
+
+workflow_work = sa.Table(
+    "workflow_work",
+    metadata,
+    # Durable work for executions: events to apply (a start, a timer, a child's or a callback's
+    # result) and tasks to run, each due at ``due_at`` (a claim leases it by moving ``due_at``).
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("work_id", sa.String(48), primary_key=True),
+    sa.Column("root_id", sa.String(36), nullable=False),
+    sa.Column("execution_id", sa.String(36), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("body", sa.JSON, nullable=False),
+    sa.Column("token", sa.String(64), nullable=True),
+    sa.Column("due_at", UtcDateTime, nullable=False, index=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Index(None, "account_id", "root_id"),
+)
+
+
 def account_owned_tables() -> list[sa.Table]:
     """Tables whose rows belong to one account (``account_id`` leads the primary key)."""
     return [

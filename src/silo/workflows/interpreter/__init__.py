@@ -2,7 +2,7 @@
 
 :func:`step` takes a state machine, an :class:`Execution` and one event (``Start``,
 ``TaskSucceeded``/``TaskFailed``, ``TimerFired``, ``ChildSucceeded``/``ChildFailed``,
-``TimedOut``) and returns a :class:`Step`: the next execution state, the commands the caller must
+``TimedOut``, ``Redrive``) and returns a :class:`Step`: the next execution state, the commands the caller must
 carry out (``InvokeTask``, ``StartTimer``, ``StartChild``, ``CancelChildren``, ``Finish``) and the
 history events to append (the GetExecutionHistory types: ``ExecutionStarted``,
 ``TaskStateEntered``, ``TaskScheduled``, ``MapIterationStarted``, ``ExecutionSucceeded``, ...).
@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from silo.workflows.interpreter._io import WAIT_FOR_TASK_TOKEN
 from silo.workflows.interpreter._machine import step
 from silo.workflows.interpreter._model import (
+    ABORTED,
     FAILED,
     RUNNING,
     SUCCEEDED,
@@ -33,6 +35,7 @@ from silo.workflows.interpreter._model import (
     Finish,
     HistoryEvent,
     InvokeTask,
+    Redrive,
     Start,
     StartChild,
     StartTimer,
@@ -55,10 +58,12 @@ def new_child(parent: Execution, command: StartChild) -> Execution:
 
 
 __all__ = [
+    "ABORTED",
     "FAILED",
     "RUNNING",
     "SUCCEEDED",
     "TIMED_OUT",
+    "WAIT_FOR_TASK_TOKEN",
     "CancelChildren",
     "ChildFailed",
     "ChildSucceeded",
@@ -69,6 +74,7 @@ __all__ = [
     "Finish",
     "HistoryEvent",
     "InvokeTask",
+    "Redrive",
     "Start",
     "StartChild",
     "StartTimer",

@@ -11,6 +11,7 @@ from silo.workflows.definition._model import UNSET
 from silo.workflows.interpreter._model import Execution
 
 _WITH_RESULT = ("Task", "Map", "Parallel")
+WAIT_FOR_TASK_TOKEN = ".waitForTaskToken"
 
 
 def context_object(execution: Execution, map_item: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -23,7 +24,7 @@ def context_object(execution: Execution, map_item: dict[str, Any] | None = None)
             "Name": info.name,
             "RoleArn": info.role_arn,
             "StartTime": info.start_time,
-            "RedriveCount": 0,
+            "RedriveCount": execution.redrive_count,
         },
         "State": {
             "EnteredTime": execution.entered_time,
@@ -46,6 +47,8 @@ class StateData:
         self.raw = execution.state_input
         self.variables = execution.variables
         self.context = context_object(execution)
+        if state.type == "Task" and str(state.get("Resource", "")).endswith(WAIT_FOR_TASK_TOKEN):
+            self.context["Task"] = {"Token": execution.task_token}
         self.rng = rng
 
     def states(self, **extra: Any) -> dict[str, Any]:

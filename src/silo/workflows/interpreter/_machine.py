@@ -14,7 +14,9 @@ from silo.workflows.errors import NO_CHOICE_MATCHED, RUNTIME, StatesError, error
 from silo.workflows.interpreter import _fanout
 from silo.workflows.interpreter._io import StateData
 from silo.workflows.interpreter._model import (
+    ABORTED,
     FAILED,
+    RUNNING,
     SUCCEEDED,
     TIMED_OUT,
     CancelChildren,
@@ -26,6 +28,7 @@ from silo.workflows.interpreter._model import (
     Finish,
     HistoryEvent,
     InvokeTask,
+    Redrive,
     Start,
     StartTimer,
     Step,
@@ -78,7 +81,9 @@ class Run:
 def step(machine: StateMachine, execution: Execution, event: Event) -> Step:
     """Apply ``event`` to ``execution`` of ``machine``: pure, deterministic, no I/O."""
     run = Run(machine, execution, event.at)
-    if execution.done:
+    if isinstance(event, Redrive):
+        _redrive(run)
+    elif execution.done:
         return Step(execution, (), ())
     try:
         _dispatch(run, event)
@@ -88,8 +93,26 @@ def step(machine: StateMachine, execution: Execution, event: Event) -> Step:
     return Step(run.execution, tuple(run.commands), tuple(run.history))
 
 
+def _redrive(run: Run) -> None:
+    """Back to RUNNING, entering the state that failed again with the input it had then."""
+    execution = run.execution
+    if execution.status not in (FAILED, TIMED_OUT, ABORTED) or execution.state_name is None:
+        return
+    run.update(
+        status=RUNNING,
+        output=None,
+        error=None,
+        cause=None,
+        redrive_count=execution.redrive_count + 1,
+    )
+    run.record("ExecutionRedriven", redriveCount=execution.redrive_count + 1)
+    run.pending = (execution.state_name, execution.state_input)
+
+
 def _dispatch(run: Run, event: Event) -> None:
     waiting = run.execution.waiting
+    if isinstance(event, Redrive):
+        return
     if isinstance(event, Start):
         if not run.execution.child:
             run.update(input=event.input)

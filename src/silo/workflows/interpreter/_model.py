@@ -10,7 +10,7 @@ from typing import Any
 
 from silo.workflows.definition import StateMachine
 
-RUNNING, SUCCEEDED, FAILED, TIMED_OUT = "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT"
+RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED = "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,15 @@ class Execution:
     error: str | None = None
     cause: str | None = None
     child: bool = False
+    token_key: str = ""  # set by a durable driver: task tokens ($$.Task.Token) start with it
+    redrive_count: int = 0
+
+    @property
+    def task_token(self) -> str:
+        """The token of the current task attempt (``.waitForTaskToken``); empty without a key."""
+        if not self.token_key:
+            return ""
+        return f"{self.token_key}.{self.transitions}.{self.retry_count}"
 
     @property
     def done(self) -> bool:
@@ -124,7 +133,14 @@ class TimedOut:
     at: datetime
 
 
-Event = Start | TaskSucceeded | TaskFailed | TimerFired | ChildSucceeded | ChildFailed | TimedOut
+@dataclass(frozen=True)
+class Redrive:
+    """Run a failed, timed-out or aborted execution again from the state where it stopped."""
+
+    at: datetime
+
+
+Event = Redrive | Start | TaskSucceeded | TaskFailed | TimerFired | ChildSucceeded | ChildFailed | TimedOut
 
 # commands ----------------------------------------------------------------------------------------
 
