@@ -40,6 +40,9 @@ class Settings:
             ``Event`` invocation (the second waits twice as long), as Lambda's 1 and 2 minutes.
         async_workers: ``SILO_ASYNC_WORKERS``, threads running queued ``Event`` invocations.
         workflow_workers: ``SILO_WORKFLOW_WORKERS``, threads running workflow steps and tasks.
+        workflow_lease_s: ``SILO_WORKFLOW_LEASE_SECONDS``, how long a node holds workflow work it
+            claimed; a node that dies hands it on after this. Longer than the longest task (a
+            function may run 900 s), or a slow task runs twice.
         events_retry_base_s: ``SILO_EVENTS_RETRY_BASE_SECONDS``, the first retry delay of an event
             delivery that failed (then doubling, up to 5 minutes, with jitter).
         events_invocations_per_s: ``SILO_EVENTS_INVOCATIONS_PER_SECOND``, target invocations per
@@ -67,6 +70,7 @@ class Settings:
     async_retry_base_s: float = 60.0
     async_workers: int = 8
     workflow_workers: int = 8
+    workflow_lease_s: float = 960.0
     events_retry_base_s: float = 1.0
     events_invocations_per_s: float = 10_000.0
     fleet_lease_s: float = 15.0
@@ -94,6 +98,7 @@ class Settings:
             async_retry_base_s=_float(env, "SILO_ASYNC_RETRY_BASE_SECONDS", 60.0),
             async_workers=_int(env, "SILO_ASYNC_WORKERS", 8),
             workflow_workers=_int(env, "SILO_WORKFLOW_WORKERS", 8),
+            workflow_lease_s=_float(env, "SILO_WORKFLOW_LEASE_SECONDS", 960.0),
             events_retry_base_s=_float(env, "SILO_EVENTS_RETRY_BASE_SECONDS", 1.0),
             events_invocations_per_s=_float(env, "SILO_EVENTS_INVOCATIONS_PER_SECOND", 10_000.0),
             fleet_lease_s=_float(env, "SILO_FLEET_LEASE_SECONDS", 15.0),

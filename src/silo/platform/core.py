@@ -113,7 +113,12 @@ class Platform:
             retry_base=timedelta(seconds=settings.events_retry_base_s),
             invocations_per_s=settings.events_invocations_per_s,
         )
-        self.workflows = WorkflowsEngine(store, self.metrics, workers=settings.workflow_workers)
+        self.workflows = WorkflowsEngine(
+            store,
+            self.metrics,
+            workers=settings.workflow_workers,
+            lease=timedelta(seconds=settings.workflow_lease_s),
+        )
         self.stacks = StacksEngine(store, artifacts, self._functions_changed, schedules=self.events)
         runner = OperationRunner(
             store,

@@ -133,8 +133,15 @@ class WorkflowTasks:
     def _put_events(self, account: str, input: Any) -> dict[str, Any]:
         if not isinstance(input, dict) or not isinstance(input.get("Entries"), list):
             raise StatesError(TASK_FAILED, f"{PUT_EVENTS}: the input needs an Entries list")
+        # Step Functions takes Detail as a JSON object and sends it as text
+        entries = [
+            {**e, "Detail": json.dumps(e["Detail"])}
+            if isinstance(e, dict) and isinstance(e.get("Detail"), dict)
+            else e
+            for e in input["Entries"]
+        ]
         try:
-            result = self._events_for(account).put_events(input["Entries"])
+            result = self._events_for(account).put_events(entries)
         except SiloError as exc:
             raise StatesError(TASK_FAILED, f"{exc.code}: {exc.message}") from None
         if result.failed_entry_count:
@@ -158,6 +165,11 @@ class WorkflowTasks:
         if pattern == WAIT_FOR_TASK_TOKEN:
             _start(scope, input["StateMachineArn"], child_input, name, None, None)
             return Deferred()
+        machine = input["StateMachineArn"]
+        try:  # checked now, so that a missing or foreign machine fails the task at once
+            scope.describe_state_machine(machine)
+        except SiloError as exc:
+            raise StatesError(TASK_FAILED, f"{exc.code}: {exc.message}") from None
         callback = {
             "root_id": request.root_id,
             "execution_id": request.execution_id,

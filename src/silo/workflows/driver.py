@@ -98,10 +98,7 @@ class Advance:
 
     def apply(self, execution_id: str, event: Event, token: str | None = None) -> bool:
         """Apply ``event``; ``False`` when it is stale (its execution or attempt has moved on)."""
-        node = self.node(execution_id)
-        if node is None or (node.execution.done and not isinstance(event, Redrive)):
-            return False
-        if token is not None and attempt_token(node.execution) != token:
+        if not isinstance(event, Redrive) and not self.expects(execution_id, token):
             return False
         queue: deque[tuple[str, Event]] = deque([(execution_id, event)])
         while queue:
@@ -116,6 +113,13 @@ class Advance:
             for command in result.commands:
                 self._carry_out(node, command, queue)
         return True
+
+    def expects(self, execution_id: str, token: str | None) -> bool:
+        """Whether the execution is still running the attempt ``token`` names."""
+        node = self.node(execution_id)
+        if node is None or node.execution.done:
+            return False
+        return token is None or attempt_token(node.execution) == token
 
     def node(self, execution_id: str) -> Node | None:
         if execution_id in self.gone:

@@ -18,7 +18,7 @@ from silo.store.pages import Page
 from silo.workflows.definition import StateMachine, parse_definition
 from silo.workflows.driver import Advance, attempt_token, new_token_key
 from silo.workflows.engine import Deferred, TaskRequest, WorkflowsEngine
-from silo.workflows.errors import TASK_FAILED
+from silo.workflows.errors import TASK_FAILED, StatesError
 from silo.workflows.interpreter import (
     Execution,
     Redrive,
@@ -346,13 +346,17 @@ class Workflows:
             root = self._repo.lock_execution(conn, item.root_id)
             if not self._repo.take_work(conn, item.work_id) or root is None:
                 return  # done by another node, or cancelled (the execution stopped or moved on)
-            if isinstance(outcome, Deferred):
-                if outcome.write is not None:
-                    outcome.write(conn)
-                return
             advance = Advance(
                 conn, self._repo, root, self._machine(conn, root.state_machine, root.revision), now
             )
+            if isinstance(outcome, Deferred):
+                if outcome.write is None or not advance.expects(item.execution_id, item.token):
+                    return
+                try:
+                    outcome.write(conn)  # raises before it writes anything (a missing machine...)
+                    return
+                except StatesError as error:
+                    outcome = TaskFailed(error.error, error.cause, now)
             if advance.apply(item.execution_id, outcome, item.token):
                 self._finish(conn, advance, [])
 
