@@ -726,9 +726,16 @@ def test_the_service_runs_in_a_tenant_account(tenant: Callable[[str], AccountHan
     )
     functions = [r for r in resolved.resources.values() if r.kind == "function"]
     not_runnable = {r.logical_id for r in account.stacks.resources("scanner") if not r.runnable}
-    # State machines and tables are recorded only, and so is the rule that starts a state machine.
+    # Tables are recorded only; the state machine runs, and so does the rule that starts it.
     waiting = {r.logical_id for r in resolved.resources.values() if not r.runnable}
-    assert not_runnable == waiting | {"OnboardingRequestedRule"}
+    assert not_runnable == waiting and {r.kind for r in resolved.resources.values() if not r.runnable} == {
+        "table"
+    }
+    onboarding = resolved.resources["DeviceOnboardingStateMachine"]
+    assert account.workflows.describe_state_machine(onboarding.arn).managed_by == "scanner"
+    bus = resolved.resources["ScannerEventBus"].physical_name
+    [start] = account.events.list_targets("scanner-onboarding-requested", bus)
+    assert start.arn == onboarding.arn
     rule = account.events.describe_rule(
         "scanner-low-battery", resolved.resources["ScannerEventBus"].physical_name
     )

@@ -22,6 +22,7 @@ MAX_TAGS = 50
 
 
 class AccountStatus(enum.StrEnum):
+    PROVISIONING = "PROVISIONING"  # the account factory is still making it: no key works yet
     ACTIVE = "ACTIVE"
     SUSPENDED = "SUSPENDED"
     CLOSED = "CLOSED"
@@ -83,13 +84,15 @@ def check_email(email: object, *, where: str = "owner_email") -> str:
     return email
 
 
-def check_tags(tags: object, *, where: str = "tags") -> dict[str, str]:
+def check_tags(tags: object, *, where: str = "tags", platform: bool = False) -> dict[str, str]:
+    """Tag rules; ``platform`` lets the platform itself set its reserved ``silo:`` keys."""
     if not isinstance(tags, dict):
         raise ValidationError(f"{where}: expected an object of key -> value", field=where)
     if len(tags) > MAX_TAGS:
         raise ValidationError(f"{where}: at most {MAX_TAGS} tags, got {len(tags)}", field=where)
     for key, value in tags.items():
-        if not isinstance(key, str) or not _TAG_KEY.match(key) or key.lower().startswith("silo:"):
+        reserved = isinstance(key, str) and key.lower().startswith("silo:") and not platform
+        if not isinstance(key, str) or not _TAG_KEY.match(key) or reserved:
             raise ValidationError(
                 f"{where}: bad tag key {key!r} (1-128 of letters, digits, space and _.:/=+-@; "
                 "the prefix 'silo:' is reserved)",

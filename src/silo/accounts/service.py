@@ -57,8 +57,30 @@ class AccountRegistry:
     def create(self, spec: AccountSpec) -> Account:
         return self.create_many([spec])[0]
 
-    def create_many(self, specs: Sequence[AccountSpec]) -> list[Account]:
-        """Create accounts all-or-nothing: every spec is checked before anything is written."""
+    def check_specs(self, specs: Sequence[AccountSpec]) -> None:
+        """Refuse bad specs (names, emails, tags, limits, OUs, names taken) without writing."""
+        self._check(specs)
+        with self._store.read() as conn:
+            for spec in specs:
+                if spec.ou_id is not None:
+                    self._ous.get_in(conn, spec.ou_id)
+            self._refuse_taken_names(conn, [s.name for s in specs])
+
+    def create_many(
+        self,
+        specs: Sequence[AccountSpec],
+        *,
+        status: AccountStatus = AccountStatus.ACTIVE,
+        platform_tags: bool = False,
+    ) -> list[Account]:
+        """Create accounts all-or-nothing: every spec is checked before anything is written
+        (``platform_tags``: the platform's own ``silo:`` tags are allowed)."""
+        self._check(specs, platform_tags=platform_tags)
+        now = utcnow()
+        with self._store.write() as conn:
+            return self._create(conn, specs, status, now)
+
+    def _check(self, specs: Sequence[AccountSpec], *, platform_tags: bool = False) -> None:
         if not specs:
             raise ValidationError("accounts: at least one account to create")
         if len(specs) > MAX_BATCH:
@@ -68,61 +90,63 @@ class AccountRegistry:
             where = f"accounts[{i}]" if len(specs) > 1 else ""
             check_account_name(spec.name, where=f"{where}.name".lstrip("."))
             check_email(spec.owner_email, where=f"{where}.owner_email".lstrip("."))
-            check_tags(spec.tags, where=f"{where}.tags".lstrip("."))
+            check_tags(spec.tags, where=f"{where}.tags".lstrip("."), platform=platform_tags)
             _check_limit(spec.concurrency_limit, f"{where}.concurrency_limit".lstrip("."))
             if spec.name.lower() in names:
                 raise ValidationError(
                     f"{where}.name: {spec.name!r} appears twice in this request".lstrip(".")
                 )
             names.add(spec.name.lower())
-        now = utcnow()
-        with self._store.write() as conn:
-            root = self._ous.ensure_root(conn)
-            paths: dict[str | None, str] = {None: root.path}
-            for spec in specs:
-                if spec.ou_id is not None and spec.ou_id not in paths:
-                    paths[spec.ou_id] = self._ous.get_in(conn, spec.ou_id).path
-            self._refuse_taken_names(conn, [s.name for s in specs])
-            ids = self._fresh_ids(conn, len(specs))
-            made = [
-                Account(
-                    account_id=ids[i],
-                    name=spec.name,
-                    owner_email=spec.owner_email,
-                    status=AccountStatus.ACTIVE,
-                    ou_id=spec.ou_id or root.ou_id,
-                    concurrency_limit=spec.concurrency_limit,
-                    created_at=now,
-                    updated_at=now,
-                    tags=dict(spec.tags),
-                )
-                for i, spec in enumerate(specs)
-            ]
-            insert_rows(
-                conn,
-                accounts,
-                [
-                    {
-                        "account_id": a.account_id,
-                        "name": a.name,
-                        "owner_email": a.owner_email,
-                        "status": a.status.value,
-                        "ou_id": a.ou_id,
-                        "ou_path": paths[spec.ou_id],
-                        "concurrency_limit": a.concurrency_limit,
-                        "created_at": now,
-                        "updated_at": now,
-                        "closed_at": None,
-                        "purge_after": None,
-                    }
-                    for a, spec in zip(made, specs, strict=True)
-                ],
+
+    def _create(
+        self, conn: sa.Connection, specs: Sequence[AccountSpec], status: AccountStatus, now: datetime
+    ) -> list[Account]:
+        root = self._ous.ensure_root(conn)
+        paths: dict[str | None, str] = {None: root.path}
+        for spec in specs:
+            if spec.ou_id is not None and spec.ou_id not in paths:
+                paths[spec.ou_id] = self._ous.get_in(conn, spec.ou_id).path
+        self._refuse_taken_names(conn, [s.name for s in specs])
+        ids = self._fresh_ids(conn, len(specs))
+        made = [
+            Account(
+                account_id=ids[i],
+                name=spec.name,
+                owner_email=spec.owner_email,
+                status=status,
+                ou_id=spec.ou_id or root.ou_id,
+                concurrency_limit=spec.concurrency_limit,
+                created_at=now,
+                updated_at=now,
+                tags=dict(spec.tags),
             )
-            insert_rows(
-                conn,
-                account_tags,
-                [{"account_id": a.account_id, "key": k, "value": v} for a in made for k, v in a.tags.items()],
-            )
+            for i, spec in enumerate(specs)
+        ]
+        insert_rows(
+            conn,
+            accounts,
+            [
+                {
+                    "account_id": a.account_id,
+                    "name": a.name,
+                    "owner_email": a.owner_email,
+                    "status": a.status.value,
+                    "ou_id": a.ou_id,
+                    "ou_path": paths[spec.ou_id],
+                    "concurrency_limit": a.concurrency_limit,
+                    "created_at": now,
+                    "updated_at": now,
+                    "closed_at": None,
+                    "purge_after": None,
+                }
+                for a, spec in zip(made, specs, strict=True)
+            ],
+        )
+        insert_rows(
+            conn,
+            account_tags,
+            [{"account_id": a.account_id, "key": k, "value": v} for a in made for k, v in a.tags.items()],
+        )
         return made
 
     def get(self, account: AccountId) -> Account:
@@ -273,17 +297,22 @@ class AccountRegistry:
                     .execution_options(**_X)
                 )
             ]
-            for table in account_owned_tables():
-                for chunk in _chunks(due, 500):
-                    conn.execute(sa.delete(table).where(table.c.account_id.in_(chunk)))
-            # A purged account is no longer an instance of any stack set (operation history stays).
-            for chunk in _chunks(due, 500):
-                conn.execute(
-                    sa.delete(fleet_stack_instances).where(fleet_stack_instances.c.account_id.in_(chunk))
-                )
+            _delete_everything_of(conn, due)
             if due and record is not None:
                 record(conn, due)
         return due
+
+    def discard_provisioning(self, account: AccountId) -> bool:
+        """Delete every row of an account the factory could not finish (``False`` if there is no
+        such account, or it is no longer PROVISIONING: a ready account is never discarded)."""
+        with self._store.write() as conn:
+            status = conn.execute(
+                sa.select(accounts.c.status).where(accounts.c.account_id == account)
+            ).scalar()
+            if status != AccountStatus.PROVISIONING.value:
+                return False
+            _delete_everything_of(conn, [account])
+            return True
 
     def next_purge_at(self) -> datetime | None:
         """The earliest moment a closed account's retention ends (``None`` if none is closed)."""
@@ -364,3 +393,12 @@ def _account(row: sa.Row[tuple[object, ...]], tags: dict[str, str]) -> Account:
         purge_after=m["purge_after"],
         tags=tags,
     )
+
+
+def _delete_everything_of(conn: sa.Connection, ids: list[AccountId]) -> None:
+    for table in account_owned_tables():
+        for chunk in _chunks(ids, 500):
+            conn.execute(sa.delete(table).where(table.c.account_id.in_(chunk)))
+    # A deleted account is no longer an instance of any stack set (operation history stays).
+    for chunk in _chunks(ids, 500):
+        conn.execute(sa.delete(fleet_stack_instances).where(fleet_stack_instances.c.account_id.in_(chunk)))

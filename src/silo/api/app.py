@@ -18,13 +18,16 @@ from silo.api import (
     routes_ous,
     routes_schedules,
     routes_stacks,
+    routes_workflows,
 )
 from silo.api.errors import install_error_handlers
 from silo.api.limits import BodySizeLimit
 from silo.platform import Platform
+from silo.workflows.models import MAX_EXECUTION_INPUT_BYTES
 
 INVOKE_BODY_BYTES = 6 * 1024 * 1024 + 1024
 PUT_EVENTS_BODY_BYTES = 10 * 256 * 1024 + 256 * 1024
+WORKFLOW_PAYLOAD_BODY_BYTES = 2 * MAX_EXECUTION_INPUT_BYTES + 16 * 1024
 DESCRIPTION = """\
 The Silo API. Every endpoint except `/healthz` and the docs needs `Authorization: Bearer KEYID.SECRET`.
 `/v1/mgmt/...` needs a management key; `/v1/account/...` acts in the caller's own account.
@@ -48,6 +51,11 @@ def create_app(platform: Platform) -> FastAPI:
             (r"^/v1/account/functions/[^/]+/invocations$", max(INVOKE_BODY_BYTES, general)),
             # PutEvents takes 10 entries of up to 256 KB each, plus room for JSON quoting.
             (r"^/v1/account/events/put-events$", max(PUT_EVENTS_BODY_BYTES, general)),
+            # Execution input and task output: up to 256 KB of JSON, with room for quoting it.
+            (
+                r"^/v1/account/workflows/(state-machines/[^/]+/executions|send-task-success)$",
+                max(WORKFLOW_PAYLOAD_BODY_BYTES, general),
+            ),
             # Templates travel with the code of their functions.
             (r"^/v1/account/stacks/[^/]+/?$", platform.settings.max_code_body_bytes),
             (r"^/v1/account/stacks/[^/]+/change-sets/?$", platform.settings.max_code_body_bytes),
@@ -67,6 +75,7 @@ def create_app(platform: Platform) -> FastAPI:
         routes_fleet,
         routes_events,
         routes_schedules,
+        routes_workflows,
     ):
         app.include_router(module.router)
     app.include_router(routes_dead_letters.account_router)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Response
 
 from silo.accounts import AccountStatus
 from silo.api.auth import Management
 from silo.api.params import PageParams, TagFilter
 from silo.api.schemas import (
     AccountBatch,
-    AccountCreate,
+    AccountRequestBody,
     Assume,
     ConcurrencyLimit,
     Empty,
@@ -24,21 +24,49 @@ from silo.api.schemas import (
 from silo.api.views import (
     ERROR_RESPONSES,
     AccountBatchView,
+    AccountCreatedView,
     AccountPage,
+    AccountProvisioningView,
     AccountView,
+    FactoryCredentials,
     IssuedKeyView,
     Purged,
 )
+from silo.platform.account_factory import AccountFactoryFailed
 
 router = APIRouter(prefix="/v1/mgmt/accounts", tags=["accounts"], responses=ERROR_RESPONSES)
 
 OptionalReason = Annotated[ReasonBody | None, Body()]
 
 
-@router.post("", status_code=201)
-def create_account(body: AccountCreate, mgmt: Management) -> AccountView:
-    """Create one account (in the root unless ``ou_id`` says otherwise)."""
-    return AccountView.model_validate(mgmt.create_account(body.spec()))
+@router.post("", status_code=201, responses={202: {"model": AccountProvisioningView}})
+def create_account(
+    body: AccountRequestBody, mgmt: Management, response: Response
+) -> AccountCreatedView | AccountProvisioningView:
+    """Make one account through the account factory workflow (in the root unless ``ou_id`` says
+    otherwise): 201 once it is ready, 202 if it is not ready after ``wait_seconds``."""
+    request, execution = mgmt.request_account(
+        body.spec(), guardrails=body.guardrails, wait_seconds=body.wait_seconds
+    )
+    credentials = FactoryCredentials(key_id=request.key_id, token=request.token)
+    if execution.status == "RUNNING":
+        response.status_code = 202
+        return AccountProvisioningView(
+            name=request.name,
+            status=AccountStatus.PROVISIONING.value,
+            factory_execution_arn=request.execution_arn,
+            credentials=credentials,
+        )
+    if execution.status != "SUCCEEDED":
+        raise AccountFactoryFailed(request.execution_arn, execution.error, execution.cause)
+    made = mgmt.describe_account(execution.output["account_id"])
+    return AccountCreatedView.model_validate(
+        {
+            **AccountView.model_validate(made).model_dump(),
+            "factory_execution_arn": request.execution_arn,
+            "credentials": credentials,
+        }
+    )
 
 
 @router.post("/batch", status_code=201)

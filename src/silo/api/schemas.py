@@ -53,6 +53,14 @@ class AccountCreate(RequestBody):
         )
 
 
+class AccountRequestBody(AccountCreate):
+    """An account for the account factory to make: the account, guardrails to attach to it, and
+    how long to wait for it to be ready before answering 202."""
+
+    guardrails: list[Text] = Field(default_factory=list, max_length=20)
+    wait_seconds: float = Field(default=60.0, ge=0, le=300)
+
+
 class AccountBatch(RequestBody):
     accounts: list[AccountCreate] = Field(min_length=1, max_length=MAX_BATCH)
 

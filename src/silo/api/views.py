@@ -60,6 +60,29 @@ class AccountView(View):
     purge_after: datetime | None
 
 
+class FactoryCredentials(BaseModel):
+    """The new account's first key: the only answer that ever carries its secret (``token``)."""
+
+    key_id: str
+    token: str
+
+
+class AccountCreatedView(AccountView):
+    """A ready account, made by the account factory execution ``factory_execution_arn``."""
+
+    factory_execution_arn: str
+    credentials: FactoryCredentials
+
+
+class AccountProvisioningView(BaseModel):
+    """Still being made (HTTP 202): follow ``factory_execution_arn``; the key works once ready."""
+
+    name: str
+    status: str
+    factory_execution_arn: str
+    credentials: FactoryCredentials
+
+
 class AccountPage(View):
     items: list[AccountView]
     next_token: str | None

@@ -38,6 +38,7 @@ COLUMNS = [
 
 
 class Status(enum.StrEnum):
+    PROVISIONING = "PROVISIONING"
     ACTIVE = "ACTIVE"
     SUSPENDED = "SUSPENDED"
     CLOSED = "CLOSED"
@@ -48,7 +49,7 @@ Ou = Annotated[str | None, typer.Option("--ou", help="OU id (default: the root O
 
 
 def show(data: Any) -> None:
-    render.record(data, title=f"account {data['account_id']}")
+    render.record(data, title=f"account {data.get('account_id') or data['name']}")
 
 
 def _shown(as_json: bool, data: Any) -> None:
@@ -65,17 +66,34 @@ def create(
     concurrency_limit: Annotated[
         int | None, typer.Option("--concurrency-limit", min=0, help="Concurrent executions allowed.")
     ] = None,
+    guardrail: Annotated[
+        list[str] | None,
+        typer.Option("--guardrail", help="A guardrail (policy id) to attach to the account; repeatable."),
+    ] = None,
+    wait_seconds: Annotated[
+        float, typer.Option("--wait-seconds", min=0, max=300, help="How long to wait for it to be ready.")
+    ] = 60.0,
     as_json: JsonOutput = False,
 ) -> None:
-    """Create one account."""
-    body: dict[str, Any] = {"name": name, "owner_email": owner_email}
+    """Make one account through the account factory workflow (account -> OU -> guardrails ->
+    credentials -> baseline stack sets -> ready). Prints the account and its first key's token,
+    which is shown only this once."""
+    body: dict[str, Any] = {"name": name, "owner_email": owner_email, "wait_seconds": wait_seconds}
     if ou is not None:
         body["ou_id"] = ou
     if tag:
         body["tags"] = pairs(tag)
     if concurrency_limit is not None:
         body["concurrency_limit"] = concurrency_limit
-    _shown(as_json, api(ctx).post(BASE, body))
+    if guardrail:
+        body["guardrails"] = list(guardrail)
+    made = api(ctx).post(BASE, body)
+    _shown(as_json, made)
+    if not as_json:
+        typer.echo(f"factory execution: {made['factory_execution_arn']}")
+        typer.echo(f"owner key (shown once): {made['credentials']['token']}")
+        if made.get("status") == "PROVISIONING":
+            typer.echo("not ready yet: the key works once the execution has succeeded", err=True)
 
 
 @app.command("create-batch")

@@ -116,3 +116,43 @@ def bench_events(
     from silo.bench.events import run
 
     _report(as_json, run(rules=rules, events=events, delivered=delivered), "bench events")
+
+
+@app.command("workflows")
+def bench_workflows(
+    executions: Annotated[
+        int, typer.Option(min=1, help="Executions of the Pass/Choice/Map heavy definition.")
+    ] = 200,
+    items: Annotated[int, typer.Option(min=1, max=10_000, help="Map items per heavy execution.")] = 100,
+    task_executions: Annotated[
+        int, typer.Option(min=1, help="Executions of the 5-state workflow with a function task.")
+    ] = 500,
+    waiting: Annotated[
+        int, typer.Option(min=1, help="Executions left waiting in an hour-long Wait.")
+    ] = 10_000,
+    as_json: JsonOutput = False,
+) -> None:
+    """State transitions/s (Pass/Choice/Map heavy), executions/s (5 states, one no-op function task)
+    and the cost of WAITING parked executions, in a throwaway embedded platform."""
+    from silo.bench.workflows import run
+
+    _report(
+        as_json,
+        run(executions=executions, items=items, task_executions=task_executions, waiting=waiting),
+        "bench workflows",
+    )
+
+
+@app.command("account-factory")
+def bench_account_factory(
+    requests: Annotated[int, typer.Option(min=1, max=10_000, help="Accounts to request, one by one.")] = 20,
+    baseline: Annotated[
+        bool, typer.Option("--baseline/--no-baseline", help="Deploy a baseline stack set to each account.")
+    ] = True,
+    as_json: JsonOutput = False,
+) -> None:
+    """Request-to-ready of accounts made by the account factory workflow (with a baseline stack set
+    auto-deployed to their OU), in a throwaway embedded platform."""
+    from silo.bench.factory import run
+
+    _report(as_json, run(requests=requests, baseline=baseline), "bench account-factory")

@@ -45,9 +45,11 @@ def demo(
             account = _ok(
                 http.post("/v1/mgmt/accounts", json={"name": name, "owner_email": "ops@tenant.example"})
             )
-            say(f"created account [bold]{account['account_id']}[/] ({name})")
-            key = _ok(http.post(f"/v1/mgmt/accounts/{account['account_id']}/keys", json={"name": "demo"}))
-            tenant = {"Authorization": f"Bearer {key['token']}"}
+            say(
+                f"the account factory made account [bold]{account['account_id']}[/] ({name}) "
+                f"with its first key: execution {account['factory_execution_arn']}"
+            )
+            tenant = {"Authorization": f"Bearer {account['credentials']['token']}"}
             with tempfile.TemporaryDirectory() as directory:
                 (Path(directory) / "app.py").write_text(HANDLER)
                 code = zip_directory(Path(directory))
@@ -132,18 +134,17 @@ def _fleet_rollout(http: httpx.Client, say: Callable[[str], object]) -> None:
             json={"name": f"{ou_name}-late", "owner_email": "ops@late.example", "ou_id": ou["ou_id"]},
         )
     )
-    time.sleep(0.2)
-    for op in _ok(http.get("/v1/mgmt/fleet/operations", params={"stack_set": stack_set}))["items"]:
-        _wait(http, op["operation_id"])
-    key = _ok(http.post(f"/v1/mgmt/accounts/{late['account_id']}/keys", json={"name": "demo"}))
-    tenant = {"Authorization": f"Bearer {key['token']}"}
+    tenant = {"Authorization": f"Bearer {late['credentials']['token']}"}
     health = http.post(
         f"/v1/account/functions/{stack_set}-HealthFunction/invocations",
         headers=tenant,
         content=b'{"ping": 1}',
     )
     _ok(health)
-    say(f"account {late['account_id']} joined the OU later and was auto-deployed; health -> {health.text}")
+    say(
+        f"account {late['account_id']}, made later by the account factory in the OU, got the stack set "
+        f"before it was ready; health -> {health.text}"
+    )
 
 
 def _wait(http: httpx.Client, operation_id: str) -> dict:  # type: ignore[type-arg]

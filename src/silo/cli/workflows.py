@@ -1,5 +1,8 @@
 """``silo workflows``: Amazon States Language state machines.
 
+The state machines and executions of your account (``create``, ``start``, ``history``, ...) are in
+:mod:`silo.cli.workflows_remote`, registered on this group below; they talk to the API.
+
 ``silo workflows run-local`` runs here, without a server or a key: the definition is checked, then
 run to completion by :func:`silo.workflows.run_local`; its Task states call the functions of
 ``--functions-dir``, deployed in a throwaway embedded platform (:mod:`silo.cli.workflows_local`).
@@ -14,10 +17,14 @@ from typing import Annotated, Any
 
 import typer
 
-from silo.cli import render
+from silo.cli import render, workflows_remote
 from silo.cli.events import BAD_INPUT_EXIT, json_argument
 
-app = typer.Typer(no_args_is_help=True, help="Workflows (Amazon States Language state machines).")
+app = typer.Typer(
+    no_args_is_help=True,
+    help="Workflows (Amazon States Language): state machines and executions of your account (account or "
+    "session key); run-local without a server.",
+)
 
 
 def json_value(value: str) -> Any:
@@ -101,3 +108,19 @@ def run_local(
         typer.echo(json.dumps(outcome))
     else:
         render.record({**outcome, "output": json.dumps(outcome["output"])}, title="execution")
+
+
+app.command("create")(workflows_remote.create)
+app.command("update")(workflows_remote.update)
+app.command("delete")(workflows_remote.delete)
+app.command("describe")(workflows_remote.describe)
+app.command("list")(workflows_remote.list_)
+app.command("start")(workflows_remote.start)
+app.command("describe-execution")(workflows_remote.describe_execution)
+app.command("executions")(workflows_remote.executions)
+app.command("history")(workflows_remote.history)
+app.command("stop")(workflows_remote.stop)
+app.command("redrive")(workflows_remote.redrive)
+app.command("send-task-success")(workflows_remote.send_task_success)
+app.command("send-task-failure")(workflows_remote.send_task_failure)
+app.command("send-task-heartbeat")(workflows_remote.send_task_heartbeat)

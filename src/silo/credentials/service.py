@@ -59,6 +59,47 @@ class AccessKeys:
         if conn is None:
             with self._store.write() as own:
                 return self.issue(account, kind, name, created_by=created_by, expires_at=expires_at, conn=own)
+        key_id, secret = new_key_id(kind), new_secret()
+        key = self.register(
+            conn,
+            account,
+            kind,
+            name,
+            key_id,
+            hash_secret(key_id, secret),
+            created_by=created_by,
+            expires_at=expires_at,
+        )
+        return IssuedKey(key, join_token(key_id, secret))
+
+    @staticmethod
+    def prepare(kind: KeyKind) -> tuple[str, str, str]:
+        """(key id, token, secret hash) of a key made now and registered later: the secret is
+        shown once and only its hash travels on (in a workflow's input, say)."""
+        key_id, secret = new_key_id(kind), new_secret()
+        return key_id, join_token(key_id, secret), hash_secret(key_id, secret)
+
+    def register(
+        self,
+        conn: sa.Connection,
+        account: AccountId,
+        kind: KeyKind,
+        name: str,
+        key_id: str,
+        secret_hash: str,
+        *,
+        created_by: str | None,
+        expires_at: datetime | None = None,
+    ) -> AccessKey:
+        """Store a key whose secret only its maker knows. Registering the same key again (a
+        retried step) returns it; another key with its id is a conflict."""
+        existing = conn.execute(
+            sa.select(access_keys).where(access_keys.c.account_id == account, access_keys.c.key_id == key_id)
+        ).first()
+        if existing is not None:
+            if existing.secret_hash != secret_hash:
+                raise ValidationError(f"key {key_id} exists with another secret", field="key_id")
+            return _key(existing)
         if kind is not KeyKind.SESSION:
             active = conn.execute(
                 sa.select(sa.func.count()).where(
@@ -71,7 +112,6 @@ class AccessKeys:
                 raise ValidationError(
                     f"account {account} already has {MAX_ACTIVE_KEYS} active keys; revoke one first"
                 )
-        key_id, secret = new_key_id(kind), new_secret()
         now = utcnow()
         key = AccessKey(
             key_id, account, kind, name, KeyStatus.ACTIVE, created_by, now, expires_at, None, None
@@ -82,14 +122,14 @@ class AccessKeys:
                 key_id=key_id,
                 kind=kind.value,
                 name=name,
-                secret_hash=hash_secret(key_id, secret),
+                secret_hash=secret_hash,
                 status=KeyStatus.ACTIVE.value,
                 created_by=created_by,
                 created_at=now,
                 expires_at=expires_at,
             )
         )
-        return IssuedKey(key, join_token(key_id, secret))
+        return key
 
     def get(self, account: AccountId, key_id: str, *, kind: KeyKind | None = None) -> AccessKey:
         """One key of ``account`` (and of ``kind``, when given: other kinds are not found)."""

@@ -11,7 +11,6 @@ after an empty queue commits and otherwise sleeps until the oldest entry's expir
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -31,6 +30,7 @@ from silo.dlq.models import (
 from silo.dlq.redrive import Redrivers, Scope
 from silo.errors import Conflict, NotFound, SiloError, ValidationError
 from silo.store import Store, utcnow
+from silo.store.ids import new_id
 from silo.store.pages import Page, check_limit, decode_token, encode_token
 from silo.store.schema import fleet_dead_letters
 
@@ -66,7 +66,7 @@ class DeadLetterQueue:
         first_at: datetime,
     ) -> str:
         """Record a failure for ``account`` inside the caller's transaction; returns the entry id."""
-        entry_id = str(uuid.uuid4())
+        entry_id = new_id()
         conn.execute(
             fleet_dead_letters.insert().values(
                 account_id=account,
@@ -81,8 +81,8 @@ class DeadLetterQueue:
                 last_at=utcnow(),
             )
         )
-        if self._wake is not None:
-            sa.event.listen(conn, "commit", self._entry_committed, once=True)
+        if self._wake is not None:  # after the commit: a wake-up before it could miss the entry
+            Store.after_commit(conn, self._entry_committed)
         return entry_id
 
     def list_fleet(
@@ -209,7 +209,7 @@ class DeadLetterQueue:
         self._wake = wake
 
     # --- helpers -------------------------------------------------------------------------------
-    def _entry_committed(self, conn: sa.Connection) -> None:
+    def _entry_committed(self) -> None:
         with self._watch_lock:
             if self._watched:
                 return

@@ -8,7 +8,6 @@ them; a failed attempt sets the next attempt time.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +17,7 @@ import sqlalchemy as sa
 
 from silo.store import Store, utcnow
 from silo.store.bulk import execute_many, insert_rows
+from silo.store.ids import new_id
 from silo.store.schema import event_deliveries
 
 _X = {"cross_account": True}
@@ -68,7 +68,7 @@ def delivery_row(
     (which hands it to its dispatcher after the commit, with no claim)."""
     return {
         "account_id": account,
-        "delivery_id": str(uuid.uuid4()),
+        "delivery_id": new_id(),
         "bus_name": bus,
         "rule_name": rule,
         "target_id": target_id,

@@ -2,7 +2,7 @@
 
 It owns no account's data: each account reaches it through its own ``Events`` scope. It keeps the
 cache of compiled buses, the durable delivery queue and its one dispatcher, and delivers claimed
-batches through the target kinds the platform registers (functions now, workflows later).
+batches through the target kinds the platform registers (functions, state machines).
 
 Delivery is push: accepting an event writes its deliveries and wakes the dispatcher; while nothing
 is due the dispatcher sleeps without a timeout, so an idle platform has no wake-ups.
@@ -313,16 +313,23 @@ class EventsEngine:
     def _dead_letter(
         self, conn: sa.Connection, item: Delivery, exc: SiloError, reason: str, attempts: int
     ) -> None:
-        ref = target_ref(item.arn, item.account_id)
+        try:
+            ref: TargetRef | None = target_ref(item.arn, item.account_id)
+        except ValidationError:  # an ARN no target of this account has (the entry cannot be redriven)
+            ref = None
         target: dict[str, Any] = {
-            "type": ref.kind.value,
+            "type": ref.kind.value if ref is not None else "invalid",
             "arn": item.arn,
             "event_bus": item.bus_name,
             "rule": item.rule_name,
             "target_id": item.target_id,
         }
-        if ref.kind is TargetKind.FUNCTION:
+        if ref is None:
+            pass
+        elif ref.kind is TargetKind.FUNCTION:
             target |= {"function": ref.name, "qualifier": ref.qualifier or "$LATEST"}
+        elif ref.kind is TargetKind.WORKFLOW:
+            target["state_machine"] = ref.name
         else:
             target["bus"] = ref.name
         self.dlq.put(

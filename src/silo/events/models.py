@@ -34,6 +34,7 @@ _ARN = re.compile(
 _FUNCTION = re.compile(
     r"^function:(?P<name>[A-Za-z0-9_-]{1,64})(?::(?P<qualifier>\$LATEST|[A-Za-z0-9_-]{1,128}))?$"
 )
+_STATE_MACHINE = re.compile(r"^stateMachine:(?P<name>[A-Za-z0-9_-]{1,80})$")
 
 
 class RuleState(StrEnum):
@@ -170,9 +171,10 @@ def target_ref(arn: object, account: str, where: str = "Arn") -> TargetRef:
         if not resource.startswith("event-bus/"):
             raise ValidationError(f"{where}: {arn!r} is not an event bus ARN", field=where)
         return TargetRef(TargetKind.BUS, check_bus_name(resource[len("event-bus/") :], where))
-    raise ValidationError(
-        f"{where}: state machine targets need workflows, which this Silo does not run yet", field=where
-    )
+    machine = _STATE_MACHINE.match(resource)
+    if machine is None:
+        raise ValidationError(f"{where}: {arn!r} is not a state machine ARN", field=where)
+    return TargetRef(TargetKind.WORKFLOW, machine["name"])
 
 
 def retry_policy_from(value: object, where: str = "RetryPolicy") -> RetryPolicy:

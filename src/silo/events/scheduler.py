@@ -153,8 +153,10 @@ class Schedules:
         if unknown:
             raise ValidationError(f"Target.{unknown[0]}: unknown field", field=f"Target.{unknown[0]}")
         ref = target_ref(target.get("Arn"), self.context.account_id, "Target.Arn")
-        if ref.kind is not TargetKind.FUNCTION:
-            raise ValidationError("Target.Arn: a schedule targets a function", field="Target.Arn")
+        if ref.kind is TargetKind.BUS:
+            raise ValidationError(
+                "Target.Arn: a schedule targets a function or a state machine", field="Target.Arn"
+            )
         given = {"Input": target["Input"]} if target.get("Input") is not None else {}
         try:
             compile_target_input(given)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import builtins
 import json
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -43,6 +42,7 @@ from silo.events.repository import EventsRepository
 from silo.events.target_input import compile_target_input
 from silo.schedules import parse_schedule
 from silo.store import utcnow
+from silo.store.ids import new_id
 from silo.store.pages import Page
 from silo.telemetry import Datapoint
 
@@ -289,7 +289,7 @@ class Events:
                     region=REGION,
                     event_bus=bus,
                     now=now,
-                    event_id=str(uuid.uuid4()),
+                    event_id=new_id(),
                 )
             except ValidationError as exc:
                 code = str(exc.details.get("error_code", "InvalidArgument"))
@@ -354,7 +354,7 @@ class Events:
         compiled = compile_bus(0, [(rule, targets)])
         event = {
             "version": "0",
-            "id": str(uuid.uuid4()),
+            "id": new_id(),
             "detail-type": "Scheduled Event",
             "source": "aws.events",
             "account": self.context.account_id,
@@ -372,7 +372,7 @@ class Events:
         events = [
             {
                 "version": "0",
-                "id": str(uuid.uuid4()),
+                "id": new_id(),
                 "detail-type": e["detail_type"],
                 "source": e["source"],
                 "account": account,

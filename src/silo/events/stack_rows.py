@@ -76,16 +76,6 @@ def rule_location(type_: str, kind: str, properties: Mapping[str, Any]) -> RuleK
     return (properties["event_bus"], properties["name"])
 
 
-def waits_for(kind: str, properties: Mapping[str, Any]) -> str | None:
-    """Why a rule cannot run on this Silo yet (it targets a state machine), or ``None``."""
-    if kind != "rule":
-        return None
-    for target in properties.get("targets", ()):
-        if str(target.get("arn", "")).split(":")[2:3] == ["states"]:
-            return "targets a state machine, and workflows do not run on this Silo yet"
-    return None
-
-
 def stack_rule(
     account: str, logical_id: str, type_: str, kind: str, properties: Mapping[str, Any]
 ) -> StackRule:

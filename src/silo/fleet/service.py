@@ -35,7 +35,13 @@ from silo.functions.packaging import CodeArchive
 from silo.stacks import CodeMap, StacksEngine, check_stack_name, package_code
 from silo.store import Store, insert_rows, utcnow
 from silo.store.pages import Page, check_limit, decode_token, encode_token
-from silo.store.schema import accounts, fleet_operations, fleet_stack_instances, fleet_stack_sets
+from silo.store.schema import (
+    accounts,
+    fleet_operation_targets,
+    fleet_operations,
+    fleet_stack_instances,
+    fleet_stack_sets,
+)
 from silo.templates import load_template, resolve
 
 PLACEHOLDER_ACCOUNT = "000000000000"
@@ -304,6 +310,16 @@ class Fleet:
         with self._store.read() as conn:
             return progress(conn, operation_id)
 
+    def account_targets(self, account: str) -> dict[str, tuple[str, str]]:
+        """``operation -> (status, reason)`` of every operation that targets ``account`` (the
+        account factory follows a new account's baseline deployments this way)."""
+        T = fleet_operation_targets  # noqa: N806
+        with self._store.read() as conn:
+            rows = conn.execute(
+                sa.select(T.c.operation_id, T.c.status, T.c.reason).where(T.c.account_id == account)
+            ).all()
+        return {r.operation_id: (r.status, r.reason) for r in rows}
+
     def list_operations(self, stack_set: str | None = None, *, limit: int | None = None) -> list[Operation]:
         size = check_limit(limit)
         query = sa.select(fleet_operations).order_by(fleet_operations.c.created_at.desc()).limit(size)
@@ -359,7 +375,8 @@ class Fleet:
                 joined, left = [], []
                 for account in sorted(placed):
                     path, status = placed[account]
-                    inside = status == "ACTIVE" and any(path.startswith(p) for p in paths)
+                    placeable = status in ("ACTIVE", "PROVISIONING")  # the factory deploys baselines
+                    inside = placeable and any(path.startswith(p) for p in paths)
                     if inside and account not in has:
                         joined.append(account)
                     elif not inside and account in has:

@@ -8,7 +8,6 @@ is never lost; finishing deletes it, retrying sets the next attempt time.
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +17,7 @@ import sqlalchemy as sa
 
 from silo.store import Store, insert_rows, utcnow
 from silo.store.bulk import execute_many
+from silo.store.ids import new_id
 from silo.store.schema import async_invocations
 
 _X = {"cross_account": True}
@@ -193,7 +193,7 @@ def queued_row(
     lease_until = None if leased_for is None else now + leased_for
     return {
         "account_id": account,
-        "invocation_id": invocation_id or str(uuid.uuid4()),
+        "invocation_id": invocation_id or new_id(),
         "function_name": function_name,
         "qualifier": qualifier,
         "payload": payload,

@@ -6,8 +6,6 @@ the account's context and a resolved ``Target``, so nothing here can be pointed 
 
 from __future__ import annotations
 
-import os
-import random
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +15,7 @@ from silo.functions.artifacts import ArtifactStore
 from silo.functions.models import AsyncConfig, FunctionConfig
 from silo.functions.quotas import ConcurrencyQuotas
 from silo.runtime import Claim, EnvironmentSpec, InvocationResult, RuntimeHost
+from silo.store.ids import new_id
 from silo.telemetry import Logs, Metrics
 
 NAMESPACE = "Functions"
@@ -89,17 +88,7 @@ class InvokeOutcome:
         return f"InvokeOutcome(request_id={self.request_id!r}, error={self.error!r})"
 
 
-# Request ids only need to be unique, not unpredictable; os.urandom costs a syscall per call.
-_ids = random.Random(int.from_bytes(os.urandom(16), "big"))
-
-
-def new_request_id() -> str:
-    """A random (version 4) UUID in its usual text form."""
-    h = f"{_ids.getrandbits(128):032x}"
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
-
-
-_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+new_request_id = new_id  # request ids only need to be unique (see silo.store.ids)
 
 
 def log_group(function_name: str) -> str:

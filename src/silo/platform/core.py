@@ -44,8 +44,9 @@ from silo.functions import (
 )
 from silo.guardrails import Guardrails
 from silo.platform.account import AccountHandle
+from silo.platform.account_factory import AccountFactory
 from silo.platform.authz import AuthorizationFacts
-from silo.platform.event_targets import FunctionTargets
+from silo.platform.event_targets import FunctionTargets, WorkflowTargets, redrive_to_workflow
 from silo.platform.fleet_gate import FleetGate
 from silo.platform.housekeeping import Housekeeper
 from silo.platform.management import ManagementHandle
@@ -145,14 +146,25 @@ class Platform:
             fleet=Fleet(store, self.stacks, self.fleet_worker, self._management_account_or_none),
             events=self.events,
             workflows=self.workflows,
+            factory=AccountFactory(
+                self._factory_management, self._workflows_scope, self._management_account_or_none
+            ),
         )
         self.functions.bind_delivery(self._delivery_scope)
         self.events.bind(
-            self._events_scope, {TargetKind.FUNCTION: FunctionTargets(self.functions, self._delivery_scope)}
+            self._events_scope,
+            {
+                TargetKind.FUNCTION: FunctionTargets(self.functions, self._delivery_scope),
+                TargetKind.WORKFLOW: WorkflowTargets(self._workflows_scope),
+            },
         )
-        self.workflows.bind(self._workflows_scope, WorkflowTasks(self._delivery_scope, self._events_scope))
+        self.workflows.bind(
+            self._workflows_scope,
+            WorkflowTasks(self._delivery_scope, self._events_scope, self.services.factory),
+        )
         self.dlq.register_redriver("function", self._delivery_scope, Functions.redrive)
         self.dlq.register_redriver("bus", self._events_scope, Events.redrive)
+        self.dlq.register_redriver(TargetKind.WORKFLOW.value, self._workflows_scope, redrive_to_workflow)
         self.services.housekeeper.add(self._expire_dead_letters, self.dlq.next_expiry_at)
         self.dlq.watch_expiry(self.services.housekeeper.poke)
 
@@ -274,6 +286,11 @@ class Platform:
         """Workflow steps and tasks act inside their execution's account as the delivery principal."""
         principal = Principal("silo:delivery", AccountId(account), KeyKind.DELIVERY)
         return AccountHandle(mint_context(AccountId(account), principal), self.services).workflows
+
+    def _factory_management(self, principal: str) -> ManagementHandle:
+        """The account factory acts on the management plane as its own principal (audited so)."""
+        system = Principal(principal, self.management_account_id, KeyKind.MANAGEMENT)
+        return self.management(system)
 
     def _publish_management_events(self, conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Fleet events go to the management account's default bus (in the fleet's transaction)."""

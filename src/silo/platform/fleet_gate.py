@@ -29,7 +29,8 @@ class FleetGate:
 
     def authorize(self, context: AccountContext, action: str, facts: Mapping[str, object]) -> None:
         account, policies = self._get(context.account_id)
-        if account.status is not AccountStatus.ACTIVE:
+        # the account factory deploys an account's baseline before the account is ready
+        if account.status not in (AccountStatus.ACTIVE, AccountStatus.PROVISIONING):
             raise AccountNotActive(
                 f"account {account.account_id} is {account.status.value}: {action} is not allowed",
                 account_id=account.account_id,

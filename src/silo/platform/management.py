@@ -26,10 +26,13 @@ from silo.dlq import DeadLetter, DeadLetterFilter, RedriveBatch, Redriven
 from silo.errors import Conflict, ValidationError
 from silo.guardrails import AttachedPolicy, Guardrail
 from silo.platform.account import AccountHandle
+from silo.platform.account_factory import AccountRequest
 from silo.platform.fleet_audit import AuditedFleet
+from silo.platform.provisioning import Provisioning
 from silo.platform.services import Services
 from silo.store import utcnow
 from silo.store.pages import Page
+from silo.workflows.models import ExecutionInfo
 
 MAX_SESSION = timedelta(hours=12)
 
@@ -56,6 +59,7 @@ class ManagementHandle:
         self._audit = services.audit
         self._facts = services.facts
         self._dlq = services.dlq
+        self.provisioning = Provisioning(principal, services)
         self.fleet = AuditedFleet(
             services.fleet, lambda action, details: self._audit_now(action, None, details)
         )
@@ -72,7 +76,24 @@ class ManagementHandle:
         return made
 
     def create_account(self, spec: AccountSpec) -> Account:
+        """Create an account directly, ACTIVE at once (bulk creation and tests); a tenant's account
+        normally comes from :meth:`request_account`, the account factory."""
         return self.create_accounts([spec])[0]
+
+    def request_account(
+        self, spec: AccountSpec, *, guardrails: Sequence[str] = (), wait_seconds: float = 60.0
+    ) -> tuple[AccountRequest, ExecutionInfo]:
+        """Make an account through the account factory workflow; waits up to ``wait_seconds`` for
+        it to be ready. The request holds the new account's first key (shown only here)."""
+        request = self._services.factory.request(spec, guardrails=guardrails)
+        with self._store.write() as conn:
+            self._record(
+                conn,
+                "accounts:Request",
+                None,
+                details={"name": spec.name, "execution": request.execution_arn, "key_id": request.key_id},
+            )
+        return request, self._services.factory.wait(request, wait_seconds)
 
     def describe_account(self, account: str) -> Account:
         return self._registry.get(account_id(account))

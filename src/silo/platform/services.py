@@ -12,6 +12,7 @@ from silo.events.engine import EventsEngine
 from silo.fleet import Fleet
 from silo.functions import FunctionsEngine
 from silo.guardrails import Guardrails
+from silo.platform.account_factory import AccountFactory
 from silo.platform.authz import AuthorizationFacts
 from silo.platform.housekeeping import Housekeeper
 from silo.stacks import StacksEngine
@@ -35,3 +36,4 @@ class Services:
     fleet: Fleet
     events: EventsEngine
     workflows: WorkflowsEngine
+    factory: AccountFactory

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from silo.errors import NotFound, SiloError, Throttled
 from silo.events.service import Events
 from silo.functions import Functions, InvokeOutcome
+from silo.platform.account_factory import AccountFactory
 from silo.store import utcnow
 from silo.workflows.engine import Deferred, TaskOutcome, TaskRequest
 from silo.workflows.errors import TASK_FAILED, TIMEOUT, StatesError
@@ -41,7 +42,7 @@ START_EXECUTION = "arn:aws:states:::states:startExecution"
 _TIMED_OUT = "Sandbox.Timedout"
 _THROTTLED = "Lambda.TooManyRequestsException"
 _FUNCTION_ARN = re.compile(
-    r"^arn:(?:silo|aws):lambda:[a-z0-9-]+:\d{12}:function:"
+    r"^arn:(?:silo|aws):lambda:[a-z0-9-]+:(?P<account>\d{12}):function:"
     r"(?P<name>[A-Za-z0-9_-]{1,64})(?::(?P<qualifier>\$LATEST|[A-Za-z0-9_-]{1,128}))?$"
 )
 _PLAIN_NAME = re.compile(r"^(?P<name>[A-Za-z0-9_-]{1,64})(?::(?P<qualifier>\$LATEST|[A-Za-z0-9_-]{1,128}))?$")
@@ -98,10 +99,14 @@ class WorkflowTasks:
     """The platform's :class:`silo.workflows.engine.TaskRunner`."""
 
     def __init__(
-        self, functions_for: Callable[[str], Functions], events_for: Callable[[str], Events]
+        self,
+        functions_for: Callable[[str], Functions],
+        events_for: Callable[[str], Events],
+        factory: AccountFactory | None = None,
     ) -> None:
         self._functions_for = functions_for
         self._events_for = events_for
+        self._factory = factory
 
     def run(self, scope: Workflows, request: TaskRequest) -> TaskOutcome:
         try:
@@ -115,7 +120,7 @@ class WorkflowTasks:
         account = scope.account_id
         if base == LAMBDA_INVOKE and pattern in ("", WAIT_FOR_TASK_TOKEN):
             tasks = FunctionTasks(self._functions_for(account))
-            name, qualifier, payload, given = _lambda_invoke(request.input)
+            name, qualifier, payload, given = _lambda_invoke(request.input, account)
             if pattern:
                 tasks.invoke_async(name, qualifier, payload)
                 return Deferred()
@@ -123,11 +128,13 @@ class WorkflowTasks:
         if base == PUT_EVENTS and pattern in ("", WAIT_FOR_TASK_TOKEN):
             result = self._put_events(account, request.input)
             return Deferred() if pattern else _done(result)
+        if self._factory is not None and self._factory.handles(account, request.resource):
+            return _done(self._factory.run(request.resource, request.input))
         if base == START_EXECUTION:
             return self._start_execution(scope, request, pattern)
         if pattern or base.startswith("arn:aws:states:::"):
             raise StatesError(TASK_FAILED, f"{request.resource}: not a task resource Silo runs")
-        name, qualifier = function_of(base)
+        name, qualifier = function_of(base, account)
         return _done(FunctionTasks(self._functions_for(account)).invoke(name, qualifier, request.input, True))
 
     def _put_events(self, account: str, input: Any) -> dict[str, Any]:
@@ -208,16 +215,27 @@ def _split(resource: str) -> tuple[str, str]:
     return resource, ""
 
 
-def _lambda_invoke(input: Any) -> tuple[str, str | None, Any, bool]:
+def _lambda_invoke(input: Any, account: str | None = None) -> tuple[str, str | None, Any, bool]:
     if not isinstance(input, dict) or not isinstance(input.get("FunctionName"), str):
         raise StatesError(TASK_FAILED, f"{LAMBDA_INVOKE}: the input needs a FunctionName string")
-    name, qualifier = function_of(input["FunctionName"])
+    name, qualifier = function_of(input["FunctionName"], account)
     return name, input.get("Qualifier", qualifier), input.get("Payload"), "Payload" in input
 
 
-def function_of(resource: str) -> tuple[str, str | None]:
-    """(name, qualifier) of a function named by a Task's ``Resource``."""
+def function_of(resource: str, account: str | None = None) -> tuple[str, str | None]:
+    """(name, qualifier) of a function named by a Task's ``Resource``; an ARN must name a
+    function of ``account`` (the execution's own), never another account's."""
     found = _FUNCTION_ARN.match(resource) or _PLAIN_NAME.match(resource)
+    foreign = (
+        found is not None and account is not None and found.groupdict().get("account", account) != account
+    )
+    if foreign:
+        assert found is not None
+        raise StatesError(
+            TASK_FAILED,
+            f"{resource}: a function of account {found['account']}; tasks call functions of their "
+            f"own account ({account}) only",
+        )
     if found is None:
         raise StatesError(
             TASK_FAILED,

@@ -34,6 +34,8 @@ def facts(account: str, change: Change, want: Desired | None) -> dict[str, objec
     found: dict[str, object] = {"ResourceType": change.type, "Name": change.physical_name}
     if change.kind == "event_bus":
         found["EventBusName"] = change.physical_name
+    elif change.kind == "state_machine":
+        found["StateMachineName"] = change.physical_name
     elif change.kind in RULE_KINDS:
         scheduler = change.type == SCHEDULER_TYPE
         found["ScheduleName" if scheduler else "RuleName"] = change.physical_name

@@ -23,8 +23,11 @@ from silo.events.models import Rule
 from silo.stacks.actions import actions, facts
 from silo.stacks.binding import CodeMap, desired_resources
 from silo.stacks.event_resources import EventChanges, LiveEvents, check_events, load_live, missing
+from silo.stacks.machines import KIND as STATE_MACHINE
+from silo.stacks.machines import LiveMachines, check_machines, load_machines
+from silo.stacks.machines import missing as missing_machine
 from silo.stacks.models import Change, StackStatus
-from silo.stacks.planning import Desired, plan
+from silo.stacks.planning import Desired, Recorded, plan
 from silo.stacks.state import StackState, existing_functions, load_states, owners, reservations
 from silo.stacks.writer import Writes
 from silo.store import utcnow
@@ -140,15 +143,19 @@ class StackDeployer:
         reserved = (
             reservations(conn, accounts) if any(_reserves(d) for _, ds, _ in planned for d in ds) else {}
         )
-        live = load_live(conn, accounts, stack_name, [(ds, state) for _, ds, state in planned])
+        jobs = [(ds, state) for _, ds, state in planned]
+        live = load_live(conn, accounts, stack_name, jobs)
+        machines = load_machines(conn, accounts, jobs)
         for outcome, desired, state in planned:
             if not outcome.ok:
                 continue
-            _recreate_missing(outcome, desired, state, existing.get(outcome.job.account_id, {}), live)
+            account = outcome.job.account_id
+            _recreate_missing(outcome, desired, state, existing.get(account, {}), live, machines)
             try:
                 self._check_job(outcome, desired, state, existing, owned, reserved)
+                check_machines(account, stack_name, outcome.changes, machines)
                 outcome.event_changes = check_events(
-                    outcome.job.account_id, stack_name, desired, state, outcome.changes, live
+                    account, stack_name, desired, state, outcome.changes, live
                 )
             except SiloError as exc:
                 outcome.error = exc
@@ -220,9 +227,11 @@ def _recreate_missing(
     state: StackState,
     live: Mapping[str, int | None],
     events: LiveEvents,
+    machines: LiveMachines,
 ) -> None:
-    """A function, rule or bus the stack manages but someone deleted is created again (the deploy
-    converges); so are rules and buses recorded before they ran."""
+    """A function, state machine, rule or bus the stack manages but someone deleted is created again
+    (the deploy converges); so are state machines, and rules that start them, recorded before they
+    ran."""
     planned = {c.logical_id: i for i, c in enumerate(outcome.changes)}
     account = outcome.job.account_id
     for d in desired:
@@ -232,7 +241,7 @@ def _recreate_missing(
             if d.physical_name in live:
                 continue
             note = "(deleted outside the stack)"
-        elif missing(account, d, events):
+        elif missing(account, d, events) or missing_machine(account, d, machines):
             note = "(missing from the account)"
         else:
             continue
@@ -310,6 +319,8 @@ def _write(writes: Writes, outcome: DeployOutcome, desired: list[Desired], state
             if old.kind == "function":
                 writes.remove_function(account, old.physical_name)
                 outcome.functions_changed.append(old.physical_name)
+            elif old.kind == STATE_MACHINE and (change.action == "Remove" or _renamed(old, change)):
+                writes.machine_rows.remove(account, stack, old.physical_name)
             if change.action == "Remove":
                 writes.remove_resource(account, stack, change.logical_id)
                 if per_resource:
@@ -321,8 +332,9 @@ def _write(writes: Writes, outcome: DeployOutcome, desired: list[Desired], state
             adding = change.action == "Add" or change.replacement
             revision = writes.add_function(account, want) if adding else writes.update_function(account, want)
             outcome.functions_changed.append(want.physical_name)
-        waiting = outcome.event_changes.waiting.get(want.logical_id)
-        runnable = want.kind in RUNNABLE_KINDS and waiting is None
+        elif want.kind == STATE_MACHINE:
+            revision = writes.machine_rows.put(account, stack, want, writes.now)
+        runnable = want.kind in RUNNABLE_KINDS
         status = (
             "NOT_RUNNABLE"
             if not runnable
@@ -334,8 +346,6 @@ def _write(writes: Writes, outcome: DeployOutcome, desired: list[Desired], state
             writes.update_resource(account, stack, want, revision, status)
         if per_resource:
             reason = "" if runnable else "not runnable yet: recorded only"
-            if waiting:
-                reason += f" ({waiting})"
             writes.event(
                 account, stack, change.logical_id, change.type, f"{change.action.upper()}_COMPLETE", reason
             )
@@ -363,6 +373,11 @@ def _write(writes: Writes, outcome: DeployOutcome, desired: list[Desired], state
         values["stack_id"] = stack_id(account, stack)
     writes.put_stack(account, stack, values, exists=state.row is not None)
     writes.event(account, stack, stack, "Silo::Stack", status.value, _summary(outcome))
+
+
+def _renamed(old: Recorded, change: Change) -> bool:
+    """A replacement that gives the resource another name or kind (the old one must go)."""
+    return old.physical_name != change.physical_name or old.kind != change.kind
 
 
 def _summary(outcome: DeployOutcome) -> str:

@@ -4,8 +4,7 @@ the batch, and reported to the schedule timer once it commits.
 
 A stack may take no rule or bus it did not create: a name already used by a rule made with PutRule
 (or by another stack) fails the deploy, and so does removing a bus that still has rules the stack
-does not manage. A rule that targets a state machine is recorded only (``NOT_RUNNABLE``) until
-workflows run.
+does not manage. Rule targets may be functions, buses and state machines of the account.
 """
 
 from __future__ import annotations
@@ -27,7 +26,6 @@ from silo.events.stack_rows import (
     recorded_rule,
     rule_location,
     stack_rule,
-    waits_for,
 )
 from silo.stacks.event_writes import EventWrites
 from silo.stacks.models import Change
@@ -78,7 +76,7 @@ def missing(account: str, d: Desired, live: LiveEvents) -> bool:
     or recorded before this kind ran): a deploy creates it again."""
     if d.kind == "event_bus":
         return (account, d.physical_name) not in live.buses
-    if d.kind not in RULE_KINDS or waits_for(d.kind, d.properties) is not None:
+    if d.kind not in RULE_KINDS:
         return False
     return (account, *rule_location(d.type, d.kind, d.properties)) not in live.rules
 
@@ -89,8 +87,6 @@ class EventChanges:
 
     put: dict[str, StackRule] = field(default_factory=dict)
     """Checked rules to create or update, by logical id."""
-    waiting: dict[str, str] = field(default_factory=dict)
-    """Logical id -> why the rule is recorded only."""
     remove: list[StackRule] = field(default_factory=list)
     add_buses: list[str] = field(default_factory=list)
     remove_buses: list[str] = field(default_factory=list)
@@ -125,14 +121,14 @@ def check_events(
     plan = EventChanges()
     mine = {r.physical_name for r in state.resources.values() if r.kind == "event_bus"}
     wanted = {d.physical_name for d in desired if d.kind == "event_bus"}
-    _check_buses_of_rules(account, desired, plan, live, wanted, mine - wanted)
+    _check_buses_of_rules(account, desired, live, wanted, mine - wanted)
     by_id = {d.logical_id: d for d in desired}
     for change in changes:
         where = f"Resources.{change.logical_id}"
         old = state.resources.get(change.logical_id) if change.action != "Add" else None
         want = by_id.get(change.logical_id) if change.action != "Remove" else None
         put = None
-        if want is not None and want.kind in RULE_KINDS and want.logical_id not in plan.waiting:
+        if want is not None and want.kind in RULE_KINDS:
             put = stack_rule(account, want.logical_id, want.type, want.kind, want.properties)
             owner = live.rules.get((account, *put.key), stack)
             if owner != stack:
@@ -170,7 +166,6 @@ def check_events(
 def _check_buses_of_rules(
     account: str,
     desired: list[Desired],
-    plan: EventChanges,
     live: LiveEvents,
     wanted: set[str],
     removed: set[str],
@@ -180,10 +175,6 @@ def _check_buses_of_rules(
     seen: dict[tuple[str, str], str] = {}
     for d in desired:
         if d.kind not in RULE_KINDS:
-            continue
-        reason = waits_for(d.kind, d.properties)
-        if reason is not None:
-            plan.waiting[d.logical_id] = reason
             continue
         bus, name = key = rule_location(d.type, d.kind, d.properties)
         where = f"Resources.{d.logical_id}"

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from silo.stacks.event_writes import EventWrites
+from silo.stacks.machines import MachineWrites
 from silo.stacks.planning import Desired
 from silo.stacks.state import event_id
 from silo.store.bulk import EncodedJSON, execute_many
@@ -123,6 +124,8 @@ class Writes:
     events: list[dict[str, Any]] = field(default_factory=list)
     event_rows: EventWrites = field(default_factory=EventWrites)
     """Event buses, rules and targets (the ``rule``, ``schedule`` and ``event_bus`` resources)."""
+    machine_rows: MachineWrites = field(default_factory=MachineWrites)
+    """State machines and their revisions (the ``state_machine`` resources)."""
 
     # --- functions ---------------------------------------------------------------------------
     def add_function(self, account: str, want: Desired) -> str:
@@ -235,6 +238,7 @@ class Writes:
         ):
             execute_many(conn, _INSERT[table.name], rows)
         self.event_rows.flush(conn, self.now)
+        self.machine_rows.flush(conn)
 
 
 def _many(conn: sa.Connection, statement: sa.Executable, rows: list[dict[str, Any]]) -> None:

@@ -291,7 +291,7 @@ stack_resources = sa.Table(
     sa.Column("arn", sa.String(512), nullable=False),
     sa.Column("properties", sa.JSON, nullable=False),
     sa.Column("properties_sha256", sa.String(64), nullable=False),
-    # The function revision the stack wrote: a different revision on the function means drift.
+    # The function (or state machine) revision the stack wrote: another one on the function means drift.
     sa.Column("revision", sa.String(32), nullable=True),
     sa.Column("status", sa.String(32), nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
@@ -395,6 +395,7 @@ fleet_operation_targets = sa.Table(
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.Index(None, "operation_id", "wave", "status"),
+    sa.Index(None, "account_id"),  # an account's deployments (the account factory follows them)
 )
 
 fleet_management_events = sa.Table(

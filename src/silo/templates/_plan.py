@@ -234,7 +234,10 @@ def _compile_resource(
     props = mapping(entry.get("Properties", {}), join(path, "Properties"))
     if kind.name == "AWS::Serverless::Function" and globals_:
         props = merge_globals(globals_, props)
+    refused = dict(kind.refused)
     for key in props:
+        if key in refused:
+            raise TemplateError(join(path, f"Properties.{key}"), f"{key} {refused[key]}")
         if key not in kind.properties and key not in kind.ignored:
             ignored = f"; accepted and ignored: {', '.join(sorted(kind.ignored))}" if kind.ignored else ""
             raise TemplateError(

@@ -100,6 +100,9 @@ class ResourceType:
     account_paths: tuple[tuple[str, ...], ...] = ()
     """Paths in ``Properties`` (``*``: every key) whose value the builder compares with the account's
     ARNs when it is one (a bus or function named by ARN)."""
+    refused: tuple[tuple[str, str], ...] = ()
+    """(property, why): properties of the AWS type that Silo refuses with a reason when the template
+    loads (instead of calling them unknown)."""
 
     @property
     def sam(self) -> bool:
@@ -134,7 +137,9 @@ def _state_machine(sam: bool) -> Builder:
     def build(logical_id: str, props: dict[str, Any], scope: Scope, path: str) -> Built:
         name = _names.physical_name(props, name_key, scope.stack, logical_id, _names.STATE_MACHINE_NAME, path)
         if ("Definition" in props) == ("DefinitionString" in props):
-            raise TemplateError(path, "needs exactly one of Definition and DefinitionString")
+            raise TemplateError(
+                path, "needs Definition" if sam else "needs exactly one of Definition and DefinitionString"
+            )
         source = "Definition" if "Definition" in props else "DefinitionString"
         definition = json_object(props[source], join(path, source))
         if "DefinitionSubstitutions" in props:
@@ -270,6 +275,7 @@ def resource_type(
     *,
     ref_is_arn: bool = False,
     account_paths: tuple[tuple[str, ...], ...] = (),
+    refused: tuple[tuple[str, str], ...] = (),
 ) -> ResourceType:
     return ResourceType(
         name,
@@ -280,11 +286,16 @@ def resource_type(
         build,
         ref_is_arn,
         account_paths,
+        refused,
     )
 
 
 _SFN_IGNORED = (
     "Role RoleArn Policies Tracing TracingConfiguration Logging LoggingConfiguration Tags PermissionsBoundary"
+)
+_NO_DEFINITION_FILES = (
+    "is not supported: Silo reads no files or S3 objects when it deploys a template; put the "
+    "definition in the template with {inline}"
 )
 OTHER_TYPES = (
     resource_type(
@@ -295,6 +306,7 @@ OTHER_TYPES = (
         ("Arn", "Name"),
         _state_machine(sam=True),
         ref_is_arn=True,
+        refused=(("DefinitionUri", _NO_DEFINITION_FILES.format(inline="Definition")),),
     ),
     resource_type(
         "AWS::StepFunctions::StateMachine",
@@ -304,6 +316,9 @@ OTHER_TYPES = (
         ("Arn", "Name"),
         _state_machine(sam=False),
         ref_is_arn=True,
+        refused=(
+            ("DefinitionS3Location", _NO_DEFINITION_FILES.format(inline="Definition or DefinitionString")),
+        ),
     ),
     resource_type(
         "AWS::Events::Rule",

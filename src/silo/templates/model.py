@@ -13,7 +13,7 @@ from typing import Any, Literal
 from silo.errors import ValidationError
 
 ResourceKind = Literal["function", "state_machine", "rule", "schedule", "event_bus", "table"]
-RUNNABLE_KINDS: frozenset[str] = frozenset({"function", "rule", "schedule", "event_bus"})
+RUNNABLE_KINDS: frozenset[str] = frozenset({"function", "state_machine", "rule", "schedule", "event_bus"})
 """Kinds the platform can create today; the others are kept in the model and reported as not runnable."""
 
 

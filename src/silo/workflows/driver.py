@@ -14,8 +14,6 @@ for an earlier attempt is dropped.
 
 from __future__ import annotations
 
-import secrets
-import uuid
 from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -23,6 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from silo.store.ids import new_id
 from silo.workflows.definition import StateMachine
 from silo.workflows.errors import TIMEOUT
 from silo.workflows.interpreter import (
@@ -57,7 +56,8 @@ def attempt_token(execution: Execution) -> str:
 
 
 def new_token_key(execution_id: str) -> str:
-    return f"{execution_id}.{secrets.token_urlsafe(12)}"
+    """The prefix of an execution's task tokens: its id and a part only its tokens carry."""
+    return f"{execution_id}.{new_id().replace('-', '')[:16]}"
 
 
 @dataclass
@@ -167,7 +167,7 @@ class Advance:
         elif isinstance(command, StartTimer):
             self._work(node, "event", event_json(_timer(command)), attempt_token(execution), command.until)
         elif isinstance(command, StartChild):
-            child_id = str(uuid.uuid4())
+            child_id = new_id()
             parent_state = node.machine.state(execution.state_name or "")
             branch_index = command.index if parent_state.type == "Parallel" else 0
             path = [*(node.branch["path"] if node.branch else []), [parent_state.name, branch_index]]
@@ -224,7 +224,7 @@ class Advance:
     def _work(self, node: Node, kind: str, body: dict[str, Any], token: str | None, due: datetime) -> None:
         self.work.append(
             {
-                "work_id": str(uuid.uuid4()),
+                "work_id": new_id(),
                 "root_id": self.root_row.execution_id,
                 "execution_id": node.id,
                 "kind": kind,

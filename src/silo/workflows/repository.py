@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,6 +12,7 @@ from silo.accounts import AccountContext
 from silo.errors import Conflict
 from silo.store import utcnow
 from silo.store.bulk import insert_rows
+from silo.store.ids import new_id
 from silo.store.pages import Page, check_limit, decode_token, encode_token
 from silo.store.schema import (
     state_machine_revisions,
@@ -62,7 +62,9 @@ class WorkflowsRepository:
             raise Conflict(f"State machine {name} already exists", state_machine=name)
         if not create and existing is None:
             raise StateMachineDoesNotExist(f"State machine {name} does not exist", state_machine=name)
-        revision = str(uuid.uuid4())
+        if existing is not None:
+            _check_manager(name, existing.managed_by, managed_by)
+        revision = new_id()
         conn.execute(
             revisions.insert().values(
                 account_id=self.account,
@@ -86,10 +88,14 @@ class WorkflowsRepository:
             conn.execute(machines.update().where(*self._machine_key(name)).values(**values))
         return self.get_machine(conn, name)
 
-    def delete_machine(self, conn: sa.Connection, name: str) -> None:
-        """The machine goes; its revisions stay while executions still run them."""
-        if conn.execute(machines.delete().where(*self._machine_key(name))).rowcount == 0:
+    def delete_machine(self, conn: sa.Connection, name: str, managed_by: str | None = None) -> None:
+        """The machine goes; its revisions stay while executions still run them. A stack's machine
+        goes only with ``managed_by`` = that stack."""
+        existing = self._machine_row(conn, name)
+        if existing is None:
             raise StateMachineDoesNotExist(f"State machine {name} does not exist", state_machine=name)
+        _check_manager(name, existing.managed_by, managed_by)
+        conn.execute(machines.delete().where(*self._machine_key(name)))
         running = sa.select(executions.c.revision).where(
             executions.c.account_id == self.account,
             executions.c.state_machine == name,
@@ -360,7 +366,8 @@ class WorkflowsRepository:
 
     # --- helpers ----------------------------------------------------------------------------------
     def _machine_row(self, conn: sa.Connection, name: str) -> sa.Row[Any] | None:
-        return conn.execute(sa.select(machines.c.name).where(*self._machine_key(name))).first()
+        columns: list[sa.ColumnElement[Any]] = [machines.c.name, machines.c.managed_by]
+        return conn.execute(sa.select(*columns).where(*self._machine_key(name))).first()
 
     def _machine_key(self, name: str) -> tuple[sa.ColumnElement[bool], ...]:
         return (machines.c.account_id == self.account, machines.c.name == name)
@@ -378,4 +385,14 @@ class WorkflowsRepository:
             managed_by=row.managed_by,
             created_at=row.created_at,
             updated_at=row.updated_at,
+        )
+
+
+def _check_manager(name: str, manager: str | None, caller: str | None) -> None:
+    """A stack's state machine changes only through that stack (as its rules do)."""
+    if manager is not None and manager != caller:
+        raise Conflict(
+            f"State machine {name} is managed by stack {manager}; change it through the stack",
+            state_machine=name,
+            managed_by=manager,
         )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import builtins
 import json
-import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,6 +13,7 @@ import sqlalchemy as sa
 from silo.accounts import AccountContext, AccountGuard
 from silo.errors import ValidationError
 from silo.store import utcnow
+from silo.store.ids import new_id
 from silo.store.pages import Page
 from silo.workflows.definition import StateMachine, parse_definition
 from silo.workflows.driver import Advance, attempt_token, new_token_key
@@ -46,7 +46,7 @@ from silo.workflows.models import (
     state_machine_name,
 )
 from silo.workflows.repository import WorkflowsRepository
-from silo.workflows.snapshots import event_json, event_of, snapshot_of
+from silo.workflows.snapshots import event_json, event_of, execution_of, snapshot_of
 from silo.workflows.work_queue import WorkItem
 
 NAMESPACE = "States"
@@ -101,7 +101,7 @@ class Workflows:
         *,
         create: bool,
     ) -> StateMachineInfo:
-        name = check_name(name, "name")
+        name = check_name(name, "name") if create else state_machine_name(name, self.account_id, "name")
         text = _definition_text(definition)
         if not isinstance(description, str) or len(description) > 256:
             raise ValidationError("description: at most 256 characters", field="description")
@@ -112,11 +112,12 @@ class Workflows:
                 conn, name, text, description=description, managed_by=managed_by, create=create
             )
 
-    def delete_state_machine(self, name: str) -> None:
+    def delete_state_machine(self, name: str, *, managed_by: str | None = None) -> None:
+        """A stack's state machine (``managed_by``) goes only when that stack says so."""
         name = state_machine_name(name, self.account_id, "name")
         self._guard.authorize("states:DeleteStateMachine", {"StateMachineName": name})
         with self._engine.store.write() as conn:
-            self._repo.delete_machine(conn, name)
+            self._repo.delete_machine(conn, name, managed_by)
 
     def describe_state_machine(self, name: str) -> StateMachineInfo:
         name = state_machine_name(name, self.account_id, "name")
@@ -148,13 +149,24 @@ class Workflows:
         """``StartExecution``: durable when it returns; the same name with the same input while it
         runs returns that execution, anything else with a used name is ``ExecutionAlreadyExists``."""
         machine_name = state_machine_name(state_machine, self.account_id)
-        name = check_name(name if name is not None else str(uuid.uuid4()), "name")
+        name = check_name(name if name is not None else new_id(), "name")
         _check_input(input)
         self._guard.authorize("states:StartExecution", {"StateMachineName": machine_name})
         if conn is not None:
             return self._start(conn, machine_name, name, input, callback)
         with self._engine.store.write() as own:
             return self._start(own, machine_name, name, input, callback)
+
+    def accept_start(self, state_machine: str, input: Any) -> str:
+        """(Event delivery.) What ``start_execution`` refuses before it writes (the state machine, the
+        input, guardrails), checked before the delivering transaction starts the execution with
+        ``conn``: a refusal fails that delivery alone, which is retried. Returns the machine's name."""
+        machine_name = state_machine_name(state_machine, self.account_id)
+        _check_input(input)
+        self._guard.authorize("states:StartExecution", {"StateMachineName": machine_name})
+        with self._engine.store.read() as conn:
+            self._repo.get_machine(conn, machine_name)
+        return machine_name
 
     def _start(
         self, conn: sa.Connection, machine_name: str, name: str, input: Any, callback: dict[str, Any] | None
@@ -170,7 +182,7 @@ class Workflows:
             )
         machine = self._machine(conn, machine_name, info.revision)
         now = utcnow()
-        execution_id = str(uuid.uuid4())
+        execution_id = new_id()
         identity = Identity(
             id=execution_arn(self.account_id, machine_name, name),
             name=name,
@@ -258,6 +270,7 @@ class Workflows:
         self, execution: str, *, error: str | None = None, cause: str | None = None
     ) -> datetime:
         """``StopExecution``: a running execution becomes ABORTED and nothing of it runs on."""
+        _check_error(error, cause)
         machine, name = execution_ref(execution, self.account_id)
         self._guard.authorize("states:StopExecution", {"StateMachineName": machine})
         now = utcnow()
@@ -299,10 +312,7 @@ class Workflows:
         self._callback(task_token, "states:SendTaskSuccess", lambda now: TaskSucceeded(output, now))
 
     def send_task_failure(self, task_token: str, error: str = "", cause: str = "") -> None:
-        if not isinstance(error, str) or len(error) > 256:
-            raise ValidationError("error: a string of at most 256 characters", field="error")
-        if not isinstance(cause, str) or len(cause) > 32768:
-            raise ValidationError("cause: a string of at most 32768 characters", field="cause")
+        _check_error(error, cause)
         self._callback(task_token, "states:SendTaskFailure", lambda now: TaskFailed(error, cause, now))
 
     def send_task_heartbeat(self, task_token: str) -> None:
@@ -310,9 +320,13 @@ class Workflows:
         self._guard.authorize("states:SendTaskHeartbeat")
         now = utcnow()
         with self._engine.store.write() as conn:
-            self._task_execution(conn, task_token, execution_id)
-            if not self._repo.extend_heartbeat(conn, execution_id, attempt, now):
-                raise TaskTimedOut("Task Timed Out: the task is not waiting for a heartbeat")
+            row = self._task_execution(conn, task_token, execution_id)
+            if self._repo.extend_heartbeat(conn, execution_id, attempt, now):
+                return
+            # no HeartbeatSeconds: a heartbeat is fine while the task waits, as on Step Functions
+            waiting = execution_of(row.snapshot)
+            if row.status != "RUNNING" or waiting.waiting != "task" or attempt_token(waiting) != attempt:
+                raise TaskTimedOut("Task Timed Out: the task is no longer waiting for this token")
 
     def _callback(self, task_token: str, action: str, event: Any) -> None:
         execution_id, attempt = _token_parts(task_token)
@@ -438,7 +452,7 @@ class Workflows:
             event = TaskFailed(TASK_FAILED, json.dumps(described), now)
         return [
             {
-                "work_id": str(uuid.uuid4()),
+                "work_id": new_id(),
                 "root_id": callback["root_id"],
                 "execution_id": callback["execution_id"],
                 "kind": "event",
@@ -457,7 +471,7 @@ class Workflows:
         due = now + timedelta(seconds=machine.timeout_seconds)
         return [
             {
-                "work_id": str(uuid.uuid4()),
+                "work_id": new_id(),
                 "root_id": execution_id,
                 "execution_id": execution_id,
                 "kind": "timeout",
@@ -492,6 +506,13 @@ def _check_input(value: Any, where: str = "input") -> None:
         raise ValidationError(
             f"{where}: {size} bytes; at most {MAX_EXECUTION_INPUT_BYTES} bytes", field=where
         )
+
+
+def _check_error(error: object, cause: object) -> None:
+    if error is not None and (not isinstance(error, str) or len(error) > 256):
+        raise ValidationError("error: a string of at most 256 characters", field="error")
+    if cause is not None and (not isinstance(cause, str) or len(cause) > 32768):
+        raise ValidationError("cause: a string of at most 32768 characters", field="cause")
 
 
 def _token_parts(task_token: object) -> tuple[str, str]:

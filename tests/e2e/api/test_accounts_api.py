@@ -8,7 +8,7 @@ from silo.api import create_app
 from silo.platform import Initialised, Platform
 from silo.settings import Settings
 
-from .conftest import Api, TestClient
+from .conftest import Api, TestClient, bearer
 
 ACCOUNT_FIELDS = {
     "account_id",
@@ -44,7 +44,11 @@ def test_health_and_whoami(api: Api, init: Initialised) -> None:
 
 def test_create_describe_and_render(api: Api) -> None:
     made = api.account("acme", tags={"env": "prod"}, concurrency_limit=7)
+    factory = {key: made.pop(key) for key in ("factory_execution_arn", "credentials")}
     assert set(made) == ACCOUNT_FIELDS
+    assert ":execution:silo-account-factory:" in factory["factory_execution_arn"]
+    owner = api.as_(factory["credentials"]["token"]).get("/v1/whoami")  # the new account's first key
+    assert (owner["account_id"], owner["kind"]) == (made["account_id"], "account")
     assert len(made["account_id"]) == 12 and made["account_id"].isdigit()
     assert made["status"] == "ACTIVE" and made["tags"] == {"env": "prod"}
     assert made["concurrency_limit"] == 7 and made["closed_at"] is None
@@ -53,6 +57,21 @@ def test_create_describe_and_render(api: Api) -> None:
     assert made["ou_id"] == root["ou_id"]
     assert api.get(f"/v1/mgmt/accounts/{made['account_id']}") == made
     api.get("/v1/mgmt/accounts/000000000000", 404)
+
+
+def test_an_account_not_ready_in_time_answers_202_with_its_execution(api: Api) -> None:
+    pending = api.client.post(
+        "/v1/mgmt/accounts",
+        json={"name": "later", "owner_email": "o@later.example", "wait_seconds": 0},
+        headers=bearer(api.token or ""),
+    )
+    assert pending.status_code in (201, 202), pending.text  # 201 if it was ready at once
+    body = pending.json()
+    assert body["credentials"]["token"] and ":execution:" in body["factory_execution_arn"]
+    if pending.status_code == 202:
+        assert body["status"] == "PROVISIONING"
+    bad = api.post("/v1/mgmt/accounts", {"name": "x", "owner_email": "o@x.example", "wait_seconds": 999}, 400)
+    assert "wait_seconds" in str(bad)
 
 
 def test_batch_and_pagination_neither_repeat_nor_skip(api: Api) -> None:

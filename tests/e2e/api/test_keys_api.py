@@ -82,12 +82,13 @@ def test_rotation_with_grace_keeps_the_old_key_until_it_expires(
 
 
 def test_account_keys_from_the_management_plane(api: Api, init: Initialised) -> None:
-    aid = api.account("tenant")["account_id"]
+    made = api.account("tenant")
+    aid, owner = made["account_id"], made["credentials"]["key_id"]  # the factory's first key
     issued = api.post(f"/v1/mgmt/accounts/{aid}/keys", {"name": "ci"}, 201)
     key = issued["key"]
     assert key["account_id"] == aid and key["kind"] == "account"
     assert key["created_by"] == init.root_key.key.key_id
-    assert _ids(api.get(f"/v1/mgmt/accounts/{aid}/keys")) == [key["key_id"]]
+    assert _ids(api.get(f"/v1/mgmt/accounts/{aid}/keys")) == sorted([owner, key["key_id"]])
     tenant = api.as_(issued["token"])
     assert tenant.get("/v1/whoami") == {
         "key_id": key["key_id"],
@@ -98,32 +99,34 @@ def test_account_keys_from_the_management_plane(api: Api, init: Initialised) -> 
     revoked = api.post(f"/v1/mgmt/accounts/{aid}/keys/{key['key_id']}/revoke")
     assert revoked["status"] == "REVOKED"
     assert tenant.get("/v1/account", 401)["code"] == "Unauthenticated"
-    assert api.get(f"/v1/mgmt/accounts/{aid}/keys")["items"] == []
+    assert _ids(api.get(f"/v1/mgmt/accounts/{aid}/keys")) == [owner]
     listed = api.get(f"/v1/mgmt/accounts/{aid}/keys", params={"include_revoked": "true"})
-    assert _ids(listed) == [key["key_id"]]
+    assert _ids(listed) == sorted([owner, key["key_id"]])
     api.post(f"/v1/mgmt/accounts/{aid}/keys/SKAAAAAAAAAAAAAAAAAA/revoke", expect=404)
 
 
 def test_own_keys_on_the_account_plane(api: Api) -> None:
-    aid = api.account("self-service")["account_id"]
+    account = api.account("self-service")
+    aid, owner = account["account_id"], account["credentials"]["key_id"]
     tenant = api.as_(api.account_key(aid, "bootstrap"))
     first = tenant.get("/v1/whoami")["key_id"]
     made = tenant.post("/v1/account/keys", {"name": "deploy"}, 201)
     assert made["key"]["account_id"] == aid and made["key"]["created_by"] == first
-    assert sorted(_ids(tenant.get("/v1/account/keys"))) == sorted([first, made["key"]["key_id"]])
+    assert sorted(_ids(tenant.get("/v1/account/keys"))) == sorted([owner, first, made["key"]["key_id"]])
     assert tenant.get(f"/v1/account/keys/{made['key']['key_id']}")["name"] == "deploy"
 
     revoked = tenant.post(f"/v1/account/keys/{made['key']['key_id']}/revoke")
     assert revoked["status"] == "REVOKED"
     api.as_(made["token"]).get("/v1/account", 401)
-    assert _ids(tenant.get("/v1/account/keys")) == [first]
+    assert _ids(tenant.get("/v1/account/keys")) == sorted([owner, first])
     tenant.get("/v1/account/keys/SKAAAAAAAAAAAAAAAAAA", 404)
     assert tenant.get("/v1/account/keys/not-a-key", 400)["code"] == "ValidationError"
 
 
 def test_key_pages_neither_repeat_nor_skip(api: Api) -> None:
-    aid = api.account("many-keys")["account_id"]
-    made = {
+    account = api.account("many-keys")
+    aid = account["account_id"]
+    made = {account["credentials"]["key_id"]} | {
         api.post(f"/v1/mgmt/accounts/{aid}/keys", {"name": f"k{i}"}, 201)["key"]["key_id"] for i in range(5)
     }
     seen: list[str] = []
@@ -134,7 +137,7 @@ def test_key_pages_neither_repeat_nor_skip(api: Api) -> None:
         token = page["next_token"]
         if not token:
             break
-    assert sorted(seen) == seen and set(seen) == made and len(seen) == 5
+    assert sorted(seen) == seen and set(seen) == made and len(seen) == 6
 
 
 def test_sessions_expire_to_the_minute_and_say_who_assumed(api: Api, init: Initialised) -> None:

@@ -19,7 +19,8 @@ BODIES = {
     "AliasCreate", "AliasUpdate", "TemplateValidate", "StackDeploy", "ChangeSetCreate", "StackSetCreate",
     "StackSetUpdate", "InstancesCreate", "InstancesUpdate", "InstancesDelete", "TargetsBody", "WaveBody",
     "PreferencesBody", "EventPatternTest", "BusCreate", "RulePut", "TargetsPut", "TargetsRemove", "EventsPut",
-    "SchedulePut",
+    "SchedulePut", "StateMachineCreate", "StateMachineUpdate", "ExecutionStart", "ExecutionStop",
+    "TaskSuccess", "TaskFailure", "TaskHeartbeat",
 }  # fmt: skip
 
 

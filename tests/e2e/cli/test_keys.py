@@ -51,11 +51,12 @@ def test_account_keys_from_the_management_plane(cli: Cli) -> None:
     assert issued["key"]["kind"] == "account"
     assert issued["key"]["account_id"] == account
     listed = cli.json("keys", "list", "--account", account)
-    assert [k["key_id"] for k in listed["items"]] == [issued["key"]["key_id"]]
+    # the account factory gave the account its "owner" key
+    assert sorted(k["name"] for k in listed["items"]) == ["deploy", "owner"]
     revoked = cli.json("keys", "revoke", issued["key"]["key_id"], "--account", account)
     assert revoked["status"] == "REVOKED"
-    assert cli.json("keys", "list", "--account", account)["items"] == []
-    assert len(cli.json("keys", "list", "--account", account, "--include-revoked")["items"]) == 1
+    assert [k["name"] for k in cli.json("keys", "list", "--account", account)["items"]] == ["owner"]
+    assert len(cli.json("keys", "list", "--account", account, "--include-revoked")["items"]) == 2
 
 
 def test_an_account_key_manages_its_own_account(cli: Cli) -> None:
@@ -68,9 +69,9 @@ def test_an_account_key_manages_its_own_account(cli: Cli) -> None:
     assert made["key"]["account_id"] == account
     assert made["key"]["kind"] == "account"
     own = {k["name"] for k in cli.json("keys", "list", key=token)["items"]}
-    assert own == {"first", "second"}
+    assert own == {"owner", "first", "second"}
     from_mgmt = {k["name"] for k in cli.json("keys", "list", "--account", account)["items"]}
-    assert from_mgmt == {"first", "second"}
+    assert from_mgmt == {"owner", "first", "second"}
 
     rotated = cli.json("keys", "rotate", made["key"]["key_id"], key=token)
     assert rotated["key"]["account_id"] == account

@@ -87,8 +87,8 @@ def test_target_types_without_a_redriver_are_refused(
     platform: Platform, tenant: Callable[..., AccountHandle], mgmt: ManagementHandle
 ) -> None:
     a = tenant("a")
-    entry_id = put_dead_letter(platform, a.account_id, {"type": "workflow", "workflow": "flow"})
-    with pytest.raises(Conflict, match="entries with target type workflow cannot be redriven yet"):
+    entry_id = put_dead_letter(platform, a.account_id, {"type": "queue", "queue": "jobs"})
+    with pytest.raises(Conflict, match="entries with target type queue cannot be redriven yet"):
         mgmt.redrive_dead_letter(a.account_id, entry_id)
     assert mgmt.dead_letter(a.account_id, entry_id).redriven_at is None
     assert mgmt.audit_log(action="dlq:Redrive").items == []
@@ -119,7 +119,7 @@ def test_a_batch_redrives_matching_new_entries_and_reports_the_rest(
     wait_until(lambda: len(a.dead_letters().items) == 2, timeout=30)  # the redrive failed again
     again = a.dead_letters().items[0]
     other = failed_once(a, "job", {"fail": True, "n": 1})
-    stuck = put_dead_letter(platform, a.account_id, {"type": "workflow"})
+    stuck = put_dead_letter(platform, a.account_id, {"type": "queue"})
     elsewhere = put_dead_letter(
         platform, b.account_id, {"type": "function", "function": "job", "qualifier": "$LATEST"}
     )

@@ -27,6 +27,8 @@ GOOD_ARNS = [
     (f"arn:silo:lambda:local:{OWN}:function:scan:$LATEST", TargetRef(TargetKind.FUNCTION, "scan", "$LATEST")),
     (f"arn:silo:events:local:{OWN}:event-bus/orders", TargetRef(TargetKind.BUS, "orders")),
     (f"arn:silo:events:local:{OWN}:event-bus/a/b.c", TargetRef(TargetKind.BUS, "a/b.c")),
+    (f"arn:silo:states:local:{OWN}:stateMachine:flow", TargetRef(TargetKind.WORKFLOW, "flow")),
+    (f"arn:aws:states:us-east-1:{OWN}:stateMachine:on-board_2", TargetRef(TargetKind.WORKFLOW, "on-board_2")),
 ]
 
 BAD_ARNS = [
@@ -35,7 +37,9 @@ BAD_ARNS = [
     (f"arn:silo:lambda:local:{OWN}:layer:x", "not a function ARN"),
     (f"arn:silo:lambda:local:{OWN}:function:bad name", "not a function ARN"),
     (f"arn:silo:events:local:{OWN}:rule/x", "not an event bus ARN"),
-    (f"arn:silo:states:local:{OWN}:stateMachine:flow", "need workflows"),
+    (f"arn:silo:states:local:{OTHER}:stateMachine:flow", "targets must be in the rule's own account"),
+    (f"arn:silo:states:local:{OWN}:execution:flow:run", "not a state machine ARN"),
+    (f"arn:silo:states:local:{OWN}:stateMachine:bad name", "not a state machine ARN"),
     (f"arn:silo:sqs:local:{OWN}:queue", "not a function, event bus or state machine ARN"),
     (42, "an ARN"),
 ]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from silo.errors import ValidationError
-from silo.events.models import RuleState
+from silo.events.models import RuleState, TargetKind
 from silo.events.stack_rows import (
     SCHEDULE_GROUP,
     SCHEDULER_TYPE,
@@ -18,7 +18,6 @@ from silo.events.stack_rows import (
     schedule_target_id,
     stack_rule,
     target_rows,
-    waits_for,
 )
 
 ACCOUNT = "123456789012"
@@ -108,8 +107,10 @@ def test_what_is_refused_names_the_resource(properties: dict[str, Any], message:
         stack_rule(ACCOUNT, "Big", "AWS::Events::Rule", "rule", properties)
 
 
-def test_a_rule_that_starts_a_state_machine_waits() -> None:
+def test_a_rule_may_start_a_state_machine_of_its_account() -> None:
     arn = f"arn:silo:states:local:{ACCOUNT}:stateMachine:onboarding"
-    assert waits_for("rule", rule(targets=[{"id": "sm", "arn": arn}])) is not None
-    assert waits_for("rule", rule()) is None
-    assert waits_for("schedule", schedule()) is None
+    checked = stack_rule(ACCOUNT, "Big", "AWS::Events::Rule", "rule", rule(targets=[{"id": "m", "arn": arn}]))
+    assert [(t.ref.kind, t.ref.name) for t in checked.targets] == [(TargetKind.WORKFLOW, "onboarding")]
+    other = rule(targets=[{"id": "m", "arn": arn.replace(ACCOUNT, "210987654321")}])
+    with pytest.raises(ValidationError, match=r"Targets\[0\]\.Arn: .* targets must be in the rule's own"):
+        stack_rule(ACCOUNT, "Big", "AWS::Events::Rule", "rule", other)

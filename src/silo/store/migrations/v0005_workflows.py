@@ -1,4 +1,5 @@
-"""State machines (with their revisions), executions, their history, and the durable work queue."""
+"""State machines (with their revisions), executions, their history, and the durable work queue;
+an index to find one account's fleet deployments (the account factory waits for them)."""
 
 from __future__ import annotations
 
@@ -89,3 +90,4 @@ def upgrade(op: Any) -> None:
     )
     op.create_index("ix_workflow_work_due_at", "workflow_work", ["due_at"])
     op.create_index("ix_workflow_work_account_id_root_id", "workflow_work", ["account_id", "root_id"])
+    op.create_index("ix_fleet_operation_targets_account_id", "fleet_operation_targets", ["account_id"])
