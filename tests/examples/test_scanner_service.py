@@ -725,12 +725,11 @@ def test_the_service_runs_in_a_tenant_account(tenant: Callable[[str], AccountHan
         stack_name="scanner",
     )
     functions = [r for r in resolved.resources.values() if r.kind == "function"]
-    not_runnable = {r.logical_id for r in account.stacks.resources("scanner") if not r.runnable}
-    # Tables are recorded only; the state machine runs, and so does the rule that starts it.
-    waiting = {r.logical_id for r in resolved.resources.values() if not r.runnable}
-    assert not_runnable == waiting and {r.kind for r in resolved.resources.values() if not r.runnable} == {
-        "table"
-    }
+    # Every resource runs: the tables too, the state machine, and the rule that starts it.
+    assert all(r.runnable for r in account.stacks.resources("scanner"))
+    assert all(r.runnable for r in resolved.resources.values())
+    for table in (r for r in resolved.resources.values() if r.kind == "table"):
+        assert account.tables.describe_table(table.physical_name)["Table"]["ManagedBy"] == "scanner"
     onboarding = resolved.resources["DeviceOnboardingStateMachine"]
     assert account.workflows.describe_state_machine(onboarding.arn).managed_by == "scanner"
     bus = resolved.resources["ScannerEventBus"].physical_name

@@ -18,16 +18,20 @@ from silo.api import (
     routes_ous,
     routes_schedules,
     routes_stacks,
+    routes_tables,
     routes_workflows,
 )
 from silo.api.errors import install_error_handlers
 from silo.api.limits import BodySizeLimit
 from silo.platform import Platform
+from silo.tables.values import MAX_ITEM_SIZE
 from silo.workflows.models import MAX_EXECUTION_INPUT_BYTES
 
 INVOKE_BODY_BYTES = 6 * 1024 * 1024 + 1024
 PUT_EVENTS_BODY_BYTES = 10 * 256 * 1024 + 256 * 1024
 WORKFLOW_PAYLOAD_BODY_BYTES = 2 * MAX_EXECUTION_INPUT_BYTES + 16 * 1024
+TABLE_ITEM_BODY_BYTES = 6 * MAX_ITEM_SIZE + 64 * 1024
+TABLE_BATCH_BODY_BYTES = 16 * 1024 * 1024
 DESCRIPTION = """\
 The Silo API. Every endpoint except `/healthz` and the docs needs `Authorization: Bearer KEYID.SECRET`.
 `/v1/mgmt/...` needs a management key; `/v1/account/...` acts in the caller's own account.
@@ -56,6 +60,13 @@ def create_app(platform: Platform) -> FastAPI:
                 r"^/v1/account/workflows/(state-machines/[^/]+/executions|send-task-success)$",
                 max(WORKFLOW_PAYLOAD_BODY_BYTES, general),
             ),
+            # A 400 KB item (or expression value), even if JSON has to escape every character of it.
+            (r"^/v1/account/tables/[^/]+/(put|update)-item$", max(TABLE_ITEM_BODY_BYTES, general)),
+            # BatchWriteItem (25 items) and TransactWriteItems (100 actions, 4 MB): DynamoDB's 16 MB.
+            (
+                r"^/v1/account/tables/(batch-write-item|transact-write-items)$",
+                max(TABLE_BATCH_BODY_BYTES, general),
+            ),
             # Templates travel with the code of their functions.
             (r"^/v1/account/stacks/[^/]+/?$", platform.settings.max_code_body_bytes),
             (r"^/v1/account/stacks/[^/]+/change-sets/?$", platform.settings.max_code_body_bytes),
@@ -76,6 +87,7 @@ def create_app(platform: Platform) -> FastAPI:
         routes_events,
         routes_schedules,
         routes_workflows,
+        routes_tables,
     ):
         app.include_router(module.router)
     app.include_router(routes_dead_letters.account_router)

@@ -156,3 +156,16 @@ def bench_account_factory(
     from silo.bench.factory import run
 
     _report(as_json, run(requests=requests, baseline=baseline), "bench account-factory")
+
+
+@app.command("tables")
+def bench_tables(
+    items: Annotated[int, typer.Option(min=100, help="Items to put, get and query.")] = 20_000,
+    updates: Annotated[int, typer.Option(min=1, help="Conditional updates, one a call.")] = 2_000,
+    as_json: JsonOutput = False,
+) -> None:
+    """Puts (BatchWriteItem), gets (BatchGetItem), queries and conditional updates per second on the
+    embedded default, one client, in a throwaway platform."""
+    from silo.bench.tables import run
+
+    _report(as_json, run(items=items, updates=updates), "bench tables")

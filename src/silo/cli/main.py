@@ -27,6 +27,7 @@ from silo.cli import (
     server,
     stacks,
     stacksets,
+    tables,
     templates,
     workflows,
 )
@@ -99,6 +100,7 @@ app.add_typer(stacks.app, name="stacks")
 app.add_typer(stacksets.app, name="stacksets")
 app.add_typer(fleet.app, name="fleet")
 app.add_typer(workflows.app, name="workflows")
+app.add_typer(tables.app, name="tables")
 app.add_typer(bench.app, name="bench")
 app.command("demo")(demo.demo)
 app.command("invoke")(invoke.invoke)

@@ -10,13 +10,14 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 
+from silo.accounts import AccountContext
 from silo.dlq import DeadLetterQueue
 from silo.functions.artifacts import ArtifactStore
 from silo.functions.async_queue import AsyncItem, AsyncQueue, item_of, queued_row
@@ -33,6 +34,12 @@ if TYPE_CHECKING:
     from silo.functions.service import Functions
 
 MAX_CACHED_TARGETS = 10_000
+
+SdkOperation = Callable[[AccountContext, Mapping[str, Any]], dict[str, Any]]
+"""Serves one kind of SDK call (``silo.runtime.channel.call(op, **args)``) made by a running handler:
+given the context of the scope that invoked the handler (so, the handler's own account) and the
+call's ``args``, it returns the JSON object of the result or raises a ``SiloError``. Nothing in
+``args`` names an account; the context is the only account there is."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,11 +161,19 @@ class FunctionsEngine:
         self.latest = LatestQuery(store)
         self.async_policy = async_policy or AsyncPolicy()
         self._delivery_scope: Callable[[str], Functions] | None = None
+        self.sdk_operations: dict[str, SdkOperation] = {}
         self.dispatcher: Dispatcher[AsyncItem] = Dispatcher(queue, self._process, workers=async_workers)
 
     def bind_delivery(self, scope_for: Callable[[str], Functions]) -> None:
         """The platform says how to act inside an item's account (a delivery principal)."""
         self._delivery_scope = scope_for
+
+    def register_sdk_operation(self, op: str, serve: SdkOperation) -> None:
+        """Let handlers call ``op`` over their channel (``invoke`` is the service's own); the platform
+        registers the operations of other services here (``"tables"``)."""
+        if op == "invoke" or op in self.sdk_operations:
+            raise ValueError(f"the SDK operation {op!r} is taken")
+        self.sdk_operations[op] = serve
 
     def resume(self) -> None:
         """Start dispatching if durable work is waiting (after a restart); otherwise stay asleep."""

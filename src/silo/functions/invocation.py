@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from silo.errors import PayloadTooLarge, SiloError, Throttled, ValidationError
 from silo.functions.async_queue import AsyncItem
-from silo.functions.engine import FunctionsEngine
+from silo.functions.engine import FunctionsEngine, SdkOperation
 from silo.functions.invoker import OnCall, Target
 from silo.functions.models import LATEST
 from silo.store import utcnow
@@ -72,13 +73,19 @@ def _not_json(constant: str) -> Any:
 _DECODER = json.JSONDecoder(parse_constant=_not_json)
 
 
-def channel_handler(scope: Functions) -> OnCall:
-    """Serve SDK calls made by a running handler, inside the same account as the handler."""
+def channel_handler(scope: Functions, operations: Mapping[str, SdkOperation]) -> OnCall:
+    """Serve SDK calls made by a running handler, inside the same account as the handler: ``invoke``
+    here, the other ``operations`` (registered on the engine) with the scope's context."""
 
     def on_call(message: dict[str, Any]) -> dict[str, Any]:
         op, args = message.get("op"), message.get("args") or {}
+        if not isinstance(args, dict):
+            raise ValidationError("sdk: the arguments of a call are an object")
         if op != "invoke":
-            raise ValidationError(f"sdk: unknown operation {op!r}")
+            serve = operations.get(op) if isinstance(op, str) else None
+            if serve is None:
+                raise ValidationError(f"sdk: unknown operation {op!r}")
+            return serve(scope.context, args)
         payload = json.dumps(args.get("payload")).encode()
         outcome = scope.invoke(
             str(args.get("function_name")),

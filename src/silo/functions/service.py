@@ -264,7 +264,7 @@ class Functions:
         try:
             on_call = self._on_call
             if on_call is None:
-                on_call = self._on_call = invocation.channel_handler(self)
+                on_call = self._on_call = invocation.channel_handler(self, self._engine.sdk_operations)
             return self._engine.invoker.run(self.context, target, body, on_call=on_call, claim=claim)
         finally:
             _call_depth.reset(token)

@@ -15,6 +15,7 @@ from silo.guardrails import AttachedPolicy, check
 from silo.platform.services import Services
 from silo.stacks import Stacks
 from silo.store.pages import Page
+from silo.tables.service import Tables
 from silo.workflows.service import Workflows
 
 
@@ -37,6 +38,7 @@ class AccountHandle:
         self.events = Events(self, services.events)
         self.schedules = Schedules(self, services.events)
         self.workflows = Workflows(self, services.workflows)
+        self.tables = Tables(self, services.tables)
 
     @property
     def account_id(self) -> str:

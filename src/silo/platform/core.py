@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import socket
 import tempfile
@@ -16,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from silo.accounts import (
+    AccountContext,
     AccountId,
     AccountRegistry,
     AccountStatus,
@@ -50,6 +52,7 @@ from silo.platform.event_targets import FunctionTargets, WorkflowTargets, redriv
 from silo.platform.fleet_gate import FleetGate
 from silo.platform.housekeeping import Housekeeper
 from silo.platform.management import ManagementHandle
+from silo.platform.sdk_operations import serve_tables
 from silo.platform.services import Services
 from silo.platform.workflow_tasks import WorkflowTasks
 from silo.runtime import RuntimeHost
@@ -57,6 +60,8 @@ from silo.settings import Settings
 from silo.stacks import StacksEngine
 from silo.store import Store, utcnow
 from silo.store.schema import accounts, fleet_meta
+from silo.tables.engine import TablesEngine
+from silo.tables.service import Tables
 from silo.telemetry import Logs, Metrics
 from silo.workflows.engine import WorkflowsEngine
 from silo.workflows.service import Workflows
@@ -120,7 +125,16 @@ class Platform:
             workers=settings.workflow_workers,
             lease=timedelta(seconds=settings.workflow_lease_s),
         )
-        self.stacks = StacksEngine(store, artifacts, self._functions_changed, schedules=self.events)
+        self.tables = TablesEngine(
+            store, self.dlq, retry_base=timedelta(seconds=settings.events_retry_base_s)
+        )
+        self.stacks = StacksEngine(
+            store,
+            artifacts,
+            self._functions_changed,
+            schedules=self.events,
+            tables_changed=self._tables_changed,
+        )
         runner = OperationRunner(
             store,
             self.stacks,
@@ -146,11 +160,13 @@ class Platform:
             fleet=Fleet(store, self.stacks, self.fleet_worker, self._management_account_or_none),
             events=self.events,
             workflows=self.workflows,
+            tables=self.tables,
             factory=AccountFactory(
                 self._factory_management, self._workflows_scope, self._management_account_or_none
             ),
         )
         self.functions.bind_delivery(self._delivery_scope)
+        self.functions.register_sdk_operation("tables", self._sdk_tables)
         self.events.bind(
             self._events_scope,
             {
@@ -160,12 +176,21 @@ class Platform:
         )
         self.workflows.bind(
             self._workflows_scope,
-            WorkflowTasks(self._delivery_scope, self._events_scope, self.services.factory),
+            WorkflowTasks(
+                self._delivery_scope, self._events_scope, self.services.factory, tables_for=self._tables_scope
+            ),
         )
         self.dlq.register_redriver("function", self._delivery_scope, Functions.redrive)
         self.dlq.register_redriver("bus", self._events_scope, Events.redrive)
         self.dlq.register_redriver(TargetKind.WORKFLOW.value, self._workflows_scope, redrive_to_workflow)
         self.services.housekeeper.add(self._expire_dead_letters, self.dlq.next_expiry_at)
+        self.services.housekeeper.add(self.tables.sweep_expired, self.tables.next_expiry_at)
+        self.tables.bind(
+            self._tables_scope,
+            self._deliver_stream,
+            self.services.housekeeper.poke,
+            self._check_stream_function,
+        )
         self.dlq.watch_expiry(self.services.housekeeper.poke)
 
     @classmethod
@@ -184,6 +209,7 @@ class Platform:
         platform.functions.resume()
         platform.events.resume()
         platform.workflows.resume()
+        platform.tables.resume()
         platform.fleet_worker.resume()
         if platform.services.housekeeper.next_due() is not None:  # closed accounts or dead letters
             platform.services.housekeeper.poke()
@@ -193,6 +219,7 @@ class Platform:
         self.fleet_worker.stop()
         self.events.close()
         self.workflows.close()
+        self.tables.close()
         self.services.housekeeper.stop()
         self.functions.close()
         self.store.dispose()
@@ -287,6 +314,25 @@ class Platform:
         principal = Principal("silo:delivery", AccountId(account), KeyKind.DELIVERY)
         return AccountHandle(mint_context(AccountId(account), principal), self.services).workflows
 
+    def _tables_scope(self, account: str) -> Tables:
+        """TTL sweeps act inside their account as the delivery principal."""
+        principal = Principal("silo:delivery", AccountId(account), KeyKind.DELIVERY)
+        return AccountHandle(mint_context(AccountId(account), principal), self.services).tables
+
+    def _deliver_stream(self, account: str, function: str, event: dict[str, Any]) -> None:
+        """A table stream batch, run by its function (synchronously: a failure retries the batch)."""
+        outcome = self._delivery_scope(account).invoke(function, json.dumps(event).encode())
+        error = getattr(outcome, "error", None)
+        if error is not None:
+            raise RuntimeError(f"{error.get('errorType')}: {error.get('errorMessage')}")
+
+    def _check_stream_function(self, account: str, name: str) -> None:
+        self._delivery_scope(account).get(name)  # NotFound when the account has no such function
+
+    def _sdk_tables(self, context: AccountContext, args: Mapping[str, Any]) -> dict[str, Any]:
+        """A handler's table calls (``silo.sdk``): in its own account, as the principal that invoked it."""
+        return serve_tables(AccountHandle(context, self.services).tables, args)
+
     def _factory_management(self, principal: str) -> ManagementHandle:
         """The account factory acts on the management plane as its own principal (audited so)."""
         system = Principal(principal, self.management_account_id, KeyKind.MANAGEMENT)
@@ -304,6 +350,14 @@ class Platform:
         if len(self.functions.targets):
             for name in names:
                 self.functions.targets.invalidate(account, name)
+
+    def _tables_changed(self, account: str, names: Iterable[str]) -> None:
+        """A stack deploy changed these tables: drop their cached definitions now, and let the stream
+        dispatcher and the TTL sweep look again (a stream function or a TTL may have come)."""
+        for name in names:
+            self.tables.tables.invalidate(account, name)
+        self.tables.dispatcher.wake()
+        self.services.housekeeper.poke()
 
     def _management_account_or_none(self) -> str | None:
         with self.store.read() as conn:

@@ -17,6 +17,7 @@ from silo.platform.authz import AuthorizationFacts
 from silo.platform.housekeeping import Housekeeper
 from silo.stacks import StacksEngine
 from silo.store import Store
+from silo.tables.engine import TablesEngine
 from silo.workflows.engine import WorkflowsEngine
 
 
@@ -37,3 +38,4 @@ class Services:
     events: EventsEngine
     workflows: WorkflowsEngine
     factory: AccountFactory
+    tables: TablesEngine

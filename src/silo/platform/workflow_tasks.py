@@ -9,7 +9,10 @@
   fails the task with ``EventBridge.FailedEntry``); ``.waitForTaskToken`` as above;
 * ``arn:aws:states:::states:startExecution``: a nested execution of the account's
   ``StateMachineArn`` with ``Input`` (and ``Name``); ``.sync`` waits for it and returns its
-  description with ``Output`` as JSON text, ``.sync:2`` with ``Output`` as JSON.
+  description with ``Output`` as JSON text, ``.sync:2`` with ``Output`` as JSON;
+* ``arn:aws:states:::dynamodb:getItem`` (``putItem``, ``updateItem``, ``deleteItem``) and
+  ``arn:aws:states:::aws-sdk:dynamodb:...`` (those and ``query``, ``scan``): the account's tables,
+  with DynamoDB's requests and responses (:mod:`silo.platform.table_tasks`).
 
 ``arn:silo:states:::...`` is accepted for every ``arn:aws:states:::...``. A function's error
 becomes the task's error named after its ``errorType`` (so ``Retry``/``Catch`` match the
@@ -29,8 +32,10 @@ import sqlalchemy as sa
 from silo.errors import NotFound, SiloError, Throttled
 from silo.events.service import Events
 from silo.functions import Functions, InvokeOutcome
+from silo.platform import table_tasks
 from silo.platform.account_factory import AccountFactory
 from silo.store import utcnow
+from silo.tables.service import Tables
 from silo.workflows.engine import Deferred, TaskOutcome, TaskRequest
 from silo.workflows.errors import TASK_FAILED, TIMEOUT, StatesError
 from silo.workflows.interpreter import WAIT_FOR_TASK_TOKEN, TaskFailed, TaskSucceeded
@@ -103,10 +108,13 @@ class WorkflowTasks:
         functions_for: Callable[[str], Functions],
         events_for: Callable[[str], Events],
         factory: AccountFactory | None = None,
+        *,
+        tables_for: Callable[[str], Tables] | None = None,
     ) -> None:
         self._functions_for = functions_for
         self._events_for = events_for
         self._factory = factory
+        self._tables_for = tables_for
 
     def run(self, scope: Workflows, request: TaskRequest) -> TaskOutcome:
         try:
@@ -132,6 +140,8 @@ class WorkflowTasks:
             return _done(self._factory.run(request.resource, request.input))
         if base == START_EXECUTION:
             return self._start_execution(scope, request, pattern)
+        if self._tables_for is not None and table_tasks.handles(base):
+            return _done(table_tasks.run_table_task(self._tables_for(account), base, pattern, request.input))
         if pattern or base.startswith("arn:aws:states:::"):
             raise StatesError(TASK_FAILED, f"{request.resource}: not a task resource Silo runs")
         name, qualifier = function_of(base, account)

@@ -19,7 +19,8 @@ def answer(on_call: OnCall | None, body: bytes) -> bytes:
 
     ``on_call`` gets the decoded ``{"type": "call", "op", "args"}``; its result is the reply's
     ``result``. An exception with a string ``code`` (every ``SiloError``) becomes ``{"code",
-    "message"}``; any other is logged and reported as an ``InternalError`` without its details.
+    "message", "details"?}``; any other is logged and reported as an ``InternalError`` without its
+    details.
     """
     if on_call is None:
         return _NOT_AVAILABLE
@@ -34,7 +35,7 @@ def answer(on_call: OnCall | None, body: bytes) -> bytes:
     except Exception as exc:
         code = getattr(exc, "code", None)
         if isinstance(code, str):
-            return _reply_error(code, str(getattr(exc, "message", exc)))
+            return _reply_error(code, str(getattr(exc, "message", exc)), getattr(exc, "details", None))
         _logger.error("on_call failed for %r", message.get("op"), exc_info=exc)
         return _reply_error("InternalError", "the platform call failed")
     try:
@@ -43,8 +44,15 @@ def answer(on_call: OnCall | None, body: bytes) -> bytes:
         return _reply_error("InternalError", f"the platform's answer is not JSON: {exc}")
 
 
-def _reply_error(code: str, message: str) -> bytes:
-    return json.dumps({"type": "reply", "error": {"code": code, "message": message}}).encode()
+def _reply_error(code: str, message: str, details: Any = None) -> bytes:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details and isinstance(details, dict):
+        error["details"] = details
+    try:
+        return json.dumps({"type": "reply", "error": error}).encode()
+    except (TypeError, ValueError):  # details that are not JSON: the code and message still go
+        error.pop("details", None)
+        return json.dumps({"type": "reply", "error": error}).encode()
 
 
 def error_document(body: bytes) -> dict[str, Any]:

@@ -21,12 +21,14 @@ __all__ = ["ChannelError", "available", "call"]
 
 
 class ChannelError(Exception):
-    """The platform answered a call with an error (``code`` is stable, ``message`` is for people)."""
+    """The platform answered a call with an error (``code`` is stable, ``message`` is for people,
+    ``details`` what the error carries besides, or empty)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, details: dict[str, Any] | None = None) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+        self.details: dict[str, Any] = details or {}
 
 
 class _Transport:
@@ -73,5 +75,10 @@ def call(op: str, **args: Any) -> Any:
     reply = transport.call(message)
     error = reply.get("error")
     if error is not None:
-        raise ChannelError(str(error.get("code", "InternalError")), str(error.get("message", "")))
+        details = error.get("details")
+        raise ChannelError(
+            str(error.get("code", "InternalError")),
+            str(error.get("message", "")),
+            details if isinstance(details, dict) else None,
+        )
     return reply.get("result")

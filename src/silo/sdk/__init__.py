@@ -3,6 +3,8 @@
 from silo.sdk import Client
 
 def handler(event, context):
+    orders = Client().table("orders")
+    orders.put_item(Item={"id": event["id"], "state": "NEW"}, ConditionExpression="attribute_not_exists(id)")
     return Client().invoke("enrich", {"id": event["id"]})
 """
 

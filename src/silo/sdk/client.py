@@ -10,16 +10,26 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import quote
+
+if TYPE_CHECKING:
+    from silo.sdk.tables import Table
 
 
 class SiloClientError(Exception):
-    """The platform refused a request (bad input, throttled, not found...)."""
+    """The platform refused a request (bad input, throttled, not found...).
 
-    def __init__(self, code: str, message: str) -> None:
+    ``code`` is stable (a table's failed condition is ``ConditionalCheckFailedException``, as on
+    DynamoDB); ``details`` is what the error carries besides (a cancelled transaction's
+    ``cancellation_reasons``), or empty.
+    """
+
+    def __init__(self, code: str, message: str, details: dict[str, Any] | None = None) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+        self.details: dict[str, Any] = dict(details or {})
 
 
 class FunctionError(Exception):
@@ -37,6 +47,12 @@ class _Transport(Protocol):
         self, function_name: str, payload: Any, invocation_type: str, qualifier: str | None
     ) -> dict[str, Any]: ...
 
+    def tables(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        """One table operation (``put_item``...): the request and the answer in typed JSON."""
+        ...
+
+    def close(self) -> None: ...
+
 
 class _ChannelTransport:
     def invoke(
@@ -53,9 +69,22 @@ class _ChannelTransport:
                 qualifier=qualifier,
             )
         except channel.ChannelError as exc:
-            raise SiloClientError(exc.code, exc.message) from None
+            raise SiloClientError(exc.code, exc.message, exc.details) from None
         assert isinstance(reply, dict)
         return reply
+
+    def tables(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        from silo.runtime import channel
+
+        try:
+            reply = channel.call("tables", operation=operation, request=request)
+        except channel.ChannelError as exc:
+            raise SiloClientError(exc.code, exc.message, exc.details) from None
+        assert isinstance(reply, dict)
+        return reply
+
+    def close(self) -> None:
+        pass
 
 
 class _HttpTransport:
@@ -75,10 +104,7 @@ class _HttpTransport:
             headers={"X-Silo-Invocation-Type": invocation_type, "Content-Type": "application/json"},
         )
         if response.status_code >= 400:
-            body = _json_or_none(response.content) or {}
-            raise SiloClientError(
-                str(body.get("code", response.status_code)), str(body.get("message", response.text))
-            )
+            raise _client_error(response)
         if response.status_code == 202:
             return {"status": 202, "invocation_id": response.json().get("invocation_id")}
         if response.status_code == 204:
@@ -92,9 +118,27 @@ class _HttpTransport:
             "executed_version": response.headers.get("X-Silo-Executed-Version"),
         }
 
+    def tables(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        verb = operation.replace("_", "-")
+        body = dict(request)
+        name = body.pop("TableName", None)
+        path = (
+            f"/v1/account/tables/{verb}"
+            if name is None
+            else f"/v1/account/tables/{quote(str(name), safe='')}/{verb}"
+        )
+        response = self._http.post(path, json=body, params={"format": "typed"})
+        if response.status_code >= 400:
+            raise _client_error(response)
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    def close(self) -> None:
+        self._http.close()
+
 
 class Client:
-    """Invoke functions of your own account.
+    """Invoke functions and use the tables of your own account.
 
     ``Client()`` picks the transport: the environment's channel inside a handler, else HTTP with
     ``endpoint``/``key`` or ``SILO_ENDPOINT``/``SILO_KEY``.
@@ -115,6 +159,16 @@ class Client:
                 endpoint or os.environ.get("SILO_ENDPOINT", "http://127.0.0.1:8777"), key
             )
 
+    def close(self) -> None:
+        """Release the HTTP connections (outside a handler); ``with Client(...) as client:`` does it."""
+        self._transport.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def invoke(self, function_name: str, payload: Any = None, *, qualifier: str | None = None) -> Any:
         """Invoke synchronously and return the function's result; raises ``FunctionError`` if it failed."""
         reply = self._transport.invoke(
@@ -128,6 +182,45 @@ class Client:
         """Queue an ``Event`` invocation (durable once this returns); returns its id."""
         reply = self._transport.invoke(function_name, {} if payload is None else payload, "Event", qualifier)
         return str(reply["invocation_id"])
+
+    # --- tables -------------------------------------------------------------------------------------
+    def table(self, name: str) -> Table:
+        """A table of your account, with boto3-like methods (``put_item(Item=...)``, ``query(...)``)
+        that take and return plain documents."""
+        from silo.sdk.tables import Table
+
+        return Table(name, self._tables)
+
+    def batch_get_item(self, **request: Any) -> dict[str, Any]:
+        """BatchGetItem across tables: ``RequestItems={"orders": {"Keys": [{"id": "a"}]}}``."""
+        return self._tables("batch_get_item", request)
+
+    def batch_write_item(self, **request: Any) -> dict[str, Any]:
+        """BatchWriteItem across tables: ``RequestItems={"orders": [{"PutRequest": {"Item": ...}}]}``."""
+        return self._tables("batch_write_item", request)
+
+    def transact_write_items(self, **request: Any) -> dict[str, Any]:
+        """TransactWriteItems: ``TransactItems=[{"Put": {"TableName": ..., "Item": ...}}, ...]``, all or
+        nothing; a failed condition raises ``TransactionCanceledException`` with its
+        ``details["cancellation_reasons"]``."""
+        return self._tables("transact_write_items", request)
+
+    def _tables(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        from silo.sdk.tables import call
+
+        return call(self._transport, operation, request)
+
+
+def _client_error(response: Any) -> SiloClientError:
+    body = _json_or_none(response.content)
+    if not isinstance(body, dict):
+        body = {}
+    details = body.get("details")
+    return SiloClientError(
+        str(body.get("code", response.status_code)),
+        str(body.get("message", response.text)),
+        details if isinstance(details, dict) else None,
+    )
 
 
 def _json_or_none(content: bytes) -> Any:

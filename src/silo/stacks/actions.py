@@ -13,7 +13,12 @@ _ACTIONS = {
     "rule": ("events:PutRule", "events:PutRule", "events:DeleteRule"),
     "schedule": ("events:PutRule", "events:PutRule", "events:DeleteRule"),
     "event_bus": ("events:CreateEventBus", "events:UpdateEventBus", "events:DeleteEventBus"),
-    "table": ("tables:CreateTable", "tables:UpdateTable", "tables:DeleteTable"),
+    "table": ("dynamodb:CreateTable", "dynamodb:UpdateTable", "dynamodb:DeleteTable"),
+    "event_source": (
+        "lambda:CreateEventSourceMapping",
+        "lambda:UpdateEventSourceMapping",
+        "lambda:DeleteEventSourceMapping",
+    ),
 }
 _SCHEDULER = ("scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule")
 
@@ -36,6 +41,10 @@ def facts(account: str, change: Change, want: Desired | None) -> dict[str, objec
         found["EventBusName"] = change.physical_name
     elif change.kind == "state_machine":
         found["StateMachineName"] = change.physical_name
+    elif change.kind == "table":
+        found["TableName"] = change.physical_name
+    elif change.kind == "event_source" and want is not None:
+        found.update(FunctionName=want.properties["function"], TableName=want.properties["table"])
     elif change.kind in RULE_KINDS:
         scheduler = change.type == SCHEDULER_TYPE
         found["ScheduleName" if scheduler else "RuleName"] = change.physical_name

@@ -151,7 +151,7 @@ _ENCODED_LOCK = threading.Lock()
 
 def _encoded(resource: Resource, code: CodeMap) -> _Encoded:
     source = resource.properties
-    key: tuple[Any, ...] = (id(source), resource.kind)
+    key: tuple[Any, ...] = (id(source), resource.kind, resource.deletion_policy)
     if resource.kind == "function":
         bound = code.get(code_key(source["code"]))
         if bound is None:
@@ -183,6 +183,9 @@ def _encode(resource: Resource, code: CodeMap) -> _Encoded:
     properties = resource.properties
     if resource.kind == "function":
         properties = _bind_function(resource, code)
+    elif resource.kind == "table":
+        # recorded with the table, so that removing it (the template gone) knows whether to keep it
+        properties = {**properties, "deletion_policy": resource.deletion_policy}
     encoded = canonical(properties)
     sha = hashlib.sha256(encoded.encode()).hexdigest()
     if resource.kind == "function" and sha not in _CHECKED:

@@ -29,6 +29,8 @@ from silo.stacks.machines import missing as missing_machine
 from silo.stacks.models import Change, StackStatus
 from silo.stacks.planning import Desired, Recorded, plan
 from silo.stacks.state import StackState, existing_functions, load_states, owners, reservations
+from silo.stacks.tables import LiveTables, TablePlan, check_tables, load_tables
+from silo.stacks.tables import missing as missing_table
 from silo.stacks.writer import Writes
 from silo.store import utcnow
 from silo.templates import RUNNABLE_KINDS, ResolvedTemplate
@@ -71,6 +73,9 @@ class DeployOutcome:
     """Rules put (created or updated); with ``rules_removed``, for the schedule timer after commit."""
     rules_removed: list[Rule] = field(default_factory=list)
     event_changes: EventChanges = field(default_factory=EventChanges)
+    table_plan: TablePlan = field(default_factory=TablePlan)
+    tables_changed: list[str] = field(default_factory=list)
+    """Tables created, changed, deleted or released; for the tables engine after commit."""
 
     @property
     def ok(self) -> bool:
@@ -146,14 +151,18 @@ class StackDeployer:
         jobs = [(ds, state) for _, ds, state in planned]
         live = load_live(conn, accounts, stack_name, jobs)
         machines = load_machines(conn, accounts, jobs)
+        tables = load_tables(conn, accounts, jobs)
         for outcome, desired, state in planned:
             if not outcome.ok:
                 continue
             account = outcome.job.account_id
-            _recreate_missing(outcome, desired, state, existing.get(account, {}), live, machines)
+            _recreate_missing(outcome, desired, state, existing.get(account, {}), live, machines, tables)
             try:
                 self._check_job(outcome, desired, state, existing, owned, reserved)
                 check_machines(account, stack_name, outcome.changes, machines)
+                outcome.table_plan = check_tables(
+                    account, stack_name, desired, state, outcome.changes, tables
+                )
                 outcome.event_changes = check_events(
                     account, stack_name, desired, state, outcome.changes, live
                 )
@@ -228,10 +237,11 @@ def _recreate_missing(
     live: Mapping[str, int | None],
     events: LiveEvents,
     machines: LiveMachines,
+    tables: LiveTables,
 ) -> None:
     """A function, state machine, rule or bus the stack manages but someone deleted is created again
-    (the deploy converges); so are state machines, and rules that start them, recorded before they
-    ran."""
+    (the deploy converges); so are state machines, rules that start them, and tables, recorded
+    before they ran."""
     planned = {c.logical_id: i for i, c in enumerate(outcome.changes)}
     account = outcome.job.account_id
     for d in desired:
@@ -241,7 +251,11 @@ def _recreate_missing(
             if d.physical_name in live:
                 continue
             note = "(deleted outside the stack)"
-        elif missing(account, d, events) or missing_machine(account, d, machines):
+        elif (
+            missing(account, d, events)
+            or missing_machine(account, d, machines)
+            or missing_table(account, d, tables)
+        ):
             note = "(missing from the account)"
         else:
             continue
@@ -352,6 +366,8 @@ def _write(writes: Writes, outcome: DeployOutcome, desired: list[Desired], state
     outcome.rules_changed, outcome.rules_removed = outcome.event_changes.write(
         writes.event_rows, account, stack, writes.now
     )
+    writes.table_rows.add(job.context, stack, outcome.table_plan)
+    outcome.tables_changed = outcome.table_plan.names()
     if job.resolved is None:
         if outcome.existed:
             writes.remove_stack(account, stack)

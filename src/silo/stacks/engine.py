@@ -32,6 +32,8 @@ MAX_PARSED_TEMPLATES = 64
 
 FunctionsChanged = Callable[[str, Iterable[str]], None]
 """Told (account, function names) after a commit that changed those functions."""
+TablesChanged = Callable[[str, Iterable[str]], None]
+"""Told (account, table names) after a commit that created, changed or deleted those tables."""
 
 
 class SchedulesListener(Protocol):
@@ -49,20 +51,24 @@ class StacksEngine:
         artifacts: ArtifactStore,
         functions_changed: FunctionsChanged,
         schedules: SchedulesListener | None = None,
+        tables_changed: TablesChanged | None = None,
     ) -> None:
         self.store = store
         self.artifacts = artifacts
         self.functions_changed = functions_changed
         self.schedules = schedules
+        self.tables_changed = tables_changed
         self._lock = threading.Lock()
         self._parsed: OrderedDict[str, Template] = OrderedDict()
 
     def committed(self, outcome: DeployOutcome) -> None:
-        """After the transaction that wrote ``outcome`` committed: drop cached function targets, and
-        arm or disarm the schedules of the rules it put or removed."""
+        """After the transaction that wrote ``outcome`` committed: drop cached function targets and
+        table definitions, and arm or disarm the schedules of the rules it put or removed."""
         account = outcome.job.account_id
         if outcome.functions_changed:
             self.functions_changed(account, outcome.functions_changed)
+        if outcome.tables_changed and self.tables_changed is not None:
+            self.tables_changed(account, outcome.tables_changed)
         if self.schedules is not None:
             for rule in outcome.rules_removed:
                 self.schedules.schedules_removed(account, rule)

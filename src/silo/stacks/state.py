@@ -16,6 +16,8 @@ from silo.events.stack_rows import EVENT_KINDS
 from silo.stacks.planning import Recorded
 from silo.store.schema import event_buses, event_rules, functions, stack_resources, stacks
 
+_WITH_PROPERTIES = sorted({*EVENT_KINDS, "table"})
+"""Kinds whose recorded properties every deploy reads: a rule's bus, a table's deletion policy."""
 _EVENT_SEQUENCE = itertools.count()
 _NODE = os.urandom(2).hex()
 
@@ -40,7 +42,8 @@ def load_states(
 
     Without ``with_properties`` the recorded properties are left empty (digests are enough to plan;
     the property-level detail is only for previews), except for rules, schedules and buses: their
-    rows are found by what the properties say (a rule's bus).
+    rows are found by what the properties say (a rule's bus); and tables, whose ``DeletionPolicy``
+    decides what removing them does.
     """
     states: dict[str, StackState] = {account: StackState() for account in accounts}
     for row in conn.execute(
@@ -60,7 +63,7 @@ def load_states(
     columns.append(
         properties
         if with_properties
-        else sa.case((stack_resources.c.kind.in_(sorted(EVENT_KINDS)), properties), else_=sa.null())
+        else sa.case((stack_resources.c.kind.in_(_WITH_PROPERTIES), properties), else_=sa.null())
     )
     query = (
         sa.select(*columns)

@@ -13,6 +13,7 @@ from silo.stacks.event_writes import EventWrites
 from silo.stacks.machines import MachineWrites
 from silo.stacks.planning import Desired
 from silo.stacks.state import event_id
+from silo.stacks.tables import TableWrites
 from silo.store.bulk import EncodedJSON, execute_many
 from silo.store.schema import (
     function_aliases,
@@ -126,6 +127,8 @@ class Writes:
     """Event buses, rules and targets (the ``rule``, ``schedule`` and ``event_bus`` resources)."""
     machine_rows: MachineWrites = field(default_factory=MachineWrites)
     """State machines and their revisions (the ``state_machine`` resources)."""
+    table_rows: TableWrites = field(default_factory=TableWrites)
+    """Tables (the ``table`` resources, with the stream functions of ``event_source`` ones)."""
 
     # --- functions ---------------------------------------------------------------------------
     def add_function(self, account: str, want: Desired) -> str:
@@ -239,6 +242,7 @@ class Writes:
             execute_many(conn, _INSERT[table.name], rows)
         self.event_rows.flush(conn, self.now)
         self.machine_rows.flush(conn)
+        self.table_rows.flush(conn)
 
 
 def _many(conn: sa.Connection, statement: sa.Executable, rows: list[dict[str, Any]]) -> None:

@@ -96,6 +96,28 @@ def execute_many(conn: sa.Connection, statement: sa.Executable, rows: Sequence[M
     return len(rows)
 
 
+def select_raw(conn: sa.Connection, statement: sa.Executable, params: Mapping[str, Any]) -> list[Any]:
+    """Rows of a SELECT run on the raw driver cursor: no result processing (JSON columns come back
+    as the driver gives them: text on SQLite, decoded on PostgreSQL; see ``json_value``). For hot
+    reads, with the statement built once (module level or cached by shape)."""
+    sql, names, processors = _compiled(statement, conn.dialect)
+    values = {n: (p(params[n]) if p is not None else params[n]) for n, p in processors}
+    bound: Any = tuple(values[n] for n in names) if names is not None else values
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    try:
+        cursor.execute(sql, bound)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def json_value(value: Any) -> Any:
+    """A JSON column's value from ``select_raw``."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
 _Compiled = tuple[str, list[str] | None, list[tuple[str, Callable[[Any], Any] | None]]]
 _COMPILED: dict[tuple[int, str], tuple[sa.Executable, _Compiled]] = {}
 _MAX_COMPILED = 512

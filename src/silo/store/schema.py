@@ -558,6 +558,65 @@ workflow_work = sa.Table(
 )
 
 
+# Key columns hold order-preserving encodings (silo.tables.values.sort_key_text): compared as bytes,
+# which is SQLite's default and PostgreSQL's "C" collation.
+KeyText = sa.Text().with_variant(sa.Text(collation="C"), "postgresql")
+
+kv_tables = sa.Table(
+    "kv_tables",
+    metadata,
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("key_schema", sa.JSON, nullable=False),  # {"partition": [name, type], "sort": [...] | null}
+    sa.Column("indexes", sa.JSON, nullable=False),  # global secondary indexes, as created
+    sa.Column("ttl_attribute", sa.String(255), nullable=True),
+    sa.Column("stream", sa.JSON, nullable=True),  # view type and the function records go to
+    sa.Column("stream_seq", sa.BigInteger, nullable=False),  # the last change record's number
+    sa.Column("managed_by", sa.String(128), nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+kv_items = sa.Table(
+    "kv_items",
+    metadata,
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("table_name", sa.String(255), primary_key=True),
+    sa.Column("pk", KeyText, primary_key=True),
+    sa.Column("sk", KeyText, primary_key=True),  # "" without a sort key
+    sa.Column("segment", sa.Integer, nullable=False),  # a hash of pk in [0, 65536): parallel Scan
+    sa.Column("item", sa.JSON, nullable=False),  # DynamoDB typed JSON
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("expires_at", sa.BigInteger, nullable=True, index=True),  # TTL, epoch seconds
+)
+
+kv_index_items = sa.Table(
+    "kv_index_items",
+    metadata,
+    # One row per (global secondary index, item that has the index's key attributes).
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("table_name", sa.String(255), primary_key=True),
+    sa.Column("index_name", sa.String(255), primary_key=True),
+    sa.Column("ipk", KeyText, primary_key=True),
+    sa.Column("isk", KeyText, primary_key=True),
+    sa.Column("pk", KeyText, primary_key=True),
+    sa.Column("sk", KeyText, primary_key=True),
+)
+
+kv_stream_records = sa.Table(
+    "kv_stream_records",
+    metadata,
+    # Change records waiting for the table's stream function, in order per partition key.
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("table_name", sa.String(255), primary_key=True),
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("pk", KeyText, nullable=False),
+    sa.Column("record", sa.JSON, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("due_at", UtcDateTime, nullable=False, index=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+
 def account_owned_tables() -> list[sa.Table]:
     """Tables whose rows belong to one account (``account_id`` leads the primary key)."""
     return [

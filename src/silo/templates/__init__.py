@@ -13,6 +13,7 @@ Pure (PyYAML and the standard library, no I/O)::
 uses it. Every problem is a :class:`TemplateError` whose ``path`` names where it is.
 """
 
+from silo.templates._names import default_name
 from silo.templates._parameters import ParameterSpec
 from silo.templates.loader import Template, load_template
 from silo.templates.model import (
@@ -37,6 +38,7 @@ __all__ = [
     "ResourceKind",
     "Template",
     "TemplateError",
+    "default_name",
     "load_template",
     "prepare",
     "resolve",

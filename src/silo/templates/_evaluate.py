@@ -133,7 +133,14 @@ class Evaluation:
             if logical_id in read:
                 targets[logical_id] = kind.target(built, arn)
             resources[logical_id] = Resource(
-                logical_id, kind.name, kind.kind, built.physical_name, arn, built.properties, depends_on
+                logical_id,
+                kind.name,
+                kind.kind,
+                built.physical_name,
+                arn,
+                built.properties,
+                depends_on,
+                deletion_policy=step.deletion_policy,
             )
             if kind.kind not in RUNNABLE_KINDS:
                 not_runnable.append(logical_id)

@@ -1,8 +1,9 @@
-"""SAM function ``Events``: the schedule and rule resources they generate.
+"""SAM function ``Events``: the schedule, rule and event source resources they generate.
 
 ``Schedule``/``ScheduleV2`` become a ``schedule`` resource and ``EventBridgeRule``/``CloudWatchEvent`` a
-``rule`` targeting the function; each is named ``{Function}{Event}`` and depends on the function
-(which itself depends on whatever its events reference, so the order stays right).
+``rule`` targeting the function; ``DynamoDB`` an ``event_source`` (``AWS::Lambda::EventSourceMapping``)
+that sends a table's stream to the function. Each is named ``{Function}{Event}`` and depends on the
+function (which itself depends on whatever its events reference, so the order stays right).
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ from silo.templates import _names
 from silo.templates._checks import (
     boolean,
     check_keys,
+    integer,
     join,
     json_object,
     json_text,
     mapping,
     matching,
+    one_of,
     show,
+    text,
 )
 from silo.templates._resources import (
     TARGET_ID,
@@ -39,8 +43,18 @@ EVENT_TYPES = {
     "ScheduleV2": ("ScheduleExpression", "Input", "State", "Name", "Description"),
     "EventBridgeRule": ("Pattern", "EventBusName", "Input", "RuleName", "State", "Target"),
     "CloudWatchEvent": ("Pattern", "EventBusName", "Input", "RuleName", "State", "Target"),
+    # MaximumBatchingWindowInSeconds and ParallelizationFactor are accepted and ignored (tuning only)
+    "DynamoDB": (
+        "Stream",
+        "StartingPosition",
+        "BatchSize",
+        "MaximumRetryAttempts",
+        "MaximumBatchingWindowInSeconds",
+        "ParallelizationFactor",
+    ),
 }
 _LOGICAL_ID = re.compile(r"[A-Za-z0-9]+")
+_MAX_ATTEMPTS = 10
 
 
 def check_events(events: object, path: str) -> dict[str, Any]:
@@ -76,6 +90,8 @@ def expand_events(
         logical_id = f"{function_id}{event_name}"
         if event["Type"] in ("Schedule", "ScheduleV2"):
             generated.append(_schedule(event["Type"], logical_id, props, function_name, scope, where))
+        elif event["Type"] == "DynamoDB":
+            generated.append(_table_stream(logical_id, props, function_name, scope, where))
         else:
             generated.append(_rule(logical_id, props, scope, where))
     return tuple(generated)
@@ -131,3 +147,36 @@ def _rule(logical_id: str, props: dict[str, Any], scope: Scope, path: str) -> Ge
     return Generated(
         logical_id, "AWS::Events::Rule", "rule", name, rule_arn(bus, name), properties, (target_id, given)
     )
+
+
+def _table_stream(
+    logical_id: str, props: dict[str, Any], function_name: str, scope: Scope, path: str
+) -> Generated:
+    """A table's stream to the function. ``max_attempts`` counts every delivery of a batch: the
+    retries (``MaximumRetryAttempts``, 0 to 9, default 2) and the first one; -1 (AWS: until the
+    records expire) is the most Silo makes, 10."""
+    if "Stream" not in props:
+        raise TemplateError(join(path, "Stream"), "required: the table's stream (!GetAtt Table.StreamArn)")
+    stream = text(props["Stream"], join(path, "Stream"))
+    # only an ARN is compared with the account's (a builder reads the account for nothing else)
+    prefix = scope.arn("dynamodb", "table/") if stream.startswith("arn:") else "arn:"
+    table, found, _ = stream.removeprefix(prefix).partition("/stream/")
+    if not stream.startswith(prefix) or not found or not _names.TABLE_NAME[0].fullmatch(table):
+        raise TemplateError(
+            join(path, "Stream"), f"{show(stream)} is not the stream of a table of this account and region"
+        )
+    properties = {
+        "table": table,
+        "function": function_name,
+        "starting_position": one_of(
+            props.get("StartingPosition"), ("TRIM_HORIZON", "LATEST"), join(path, "StartingPosition")
+        ),
+        "batch_size": integer(props.get("BatchSize", 100), join(path, "BatchSize"), 1, 1000),
+        "max_attempts": 3,
+    }
+    if "MaximumRetryAttempts" in props:
+        retries = integer(props["MaximumRetryAttempts"], join(path, "MaximumRetryAttempts"), -1, 9)
+        properties["max_attempts"] = _MAX_ATTEMPTS if retries == -1 else retries + 1
+    name = _names.default_name(scope.stack, logical_id, 128)
+    arn = _names.Arn("lambda", f"event-source-mapping:{name}")
+    return Generated(logical_id, "AWS::Lambda::EventSourceMapping", "event_source", name, arn, properties)

@@ -213,7 +213,11 @@ FUNCTION_TYPES = (
         _IGNORED_SAM,
         ("Arn",),
         _build(sam=True),
-        account_paths=(_DESTINATION, ("Events", "*", "Properties", "EventBusName")),
+        account_paths=(
+            _DESTINATION,
+            ("Events", "*", "Properties", "EventBusName"),
+            ("Events", "*", "Properties", "Stream"),
+        ),
     ),
     ResourceType(
         "AWS::Lambda::Function", "function", _USED_LAMBDA, _IGNORED_LAMBDA, ("Arn",), _build(sam=False)

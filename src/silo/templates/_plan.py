@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
-from silo.templates._checks import check_keys, join, mapping, show, suggest, text
+from silo.templates._checks import check_keys, join, mapping, one_of, show, suggest, text
 from silo.templates._conditions import compile_condition
 from silo.templates._events import check_events
 from silo.templates._functions import FUNCTION_TYPES, GLOBALS_ALLOWED, merge_globals
@@ -37,6 +37,8 @@ MAX_RESOURCES = 500
 MAX_OUTPUTS = 200
 MAX_MAPPINGS = 200
 _LOGICAL_ID = re.compile(r"[A-Za-z0-9]{1,255}")
+DELETION_POLICIES = ("Delete", "Retain", "RetainExceptOnCreate", "Snapshot")
+"""``DeletionPolicy`` values (a literal, as CloudFormation requires); tables honour ``Retain``."""
 _RESOURCE_KEYS = (
     "Type",
     "Properties",
@@ -63,6 +65,7 @@ class Step:
     account: bool
     """Whether the resource (its properties, generated resources, whether it exists) can differ between
     accounts; its ARN always does."""
+    deletion_policy: str = "Delete"
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,8 +273,17 @@ def _compile_resource(
         compiler.refs.append(name)
     depends_on = tuple(sorted(set(compiler.refs), key=resources.__getitem__))
     condition = _condition(entry, compiler, path)
+    policy = one_of(entry.get("DeletionPolicy", "Delete"), DELETION_POLICIES, join(path, "DeletionPolicy"))
     return Step(
-        logical_id, kind, condition, expr, depends_on, join(path, "Properties"), if_conditions, reads_account
+        logical_id,
+        kind,
+        condition,
+        expr,
+        depends_on,
+        join(path, "Properties"),
+        if_conditions,
+        reads_account,
+        policy,
     )
 
 

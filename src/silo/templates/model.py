@@ -12,8 +12,10 @@ from typing import Any, Literal
 
 from silo.errors import ValidationError
 
-ResourceKind = Literal["function", "state_machine", "rule", "schedule", "event_bus", "table"]
-RUNNABLE_KINDS: frozenset[str] = frozenset({"function", "state_machine", "rule", "schedule", "event_bus"})
+ResourceKind = Literal["function", "state_machine", "rule", "schedule", "event_bus", "table", "event_source"]
+RUNNABLE_KINDS: frozenset[str] = frozenset(
+    {"function", "state_machine", "rule", "schedule", "event_bus", "table", "event_source"}
+)
 """Kinds the platform can create today; the others are kept in the model and reported as not runnable."""
 
 
@@ -57,7 +59,9 @@ class Resource:
     - rule: ``name``, ``event_bus``, ``pattern`` (dict | None), ``schedule`` (str | None), ``enabled``,
       ``targets`` (list of {"id", "arn", "input"?});
     - event_bus: ``name``; state_machine: ``name``, ``definition`` (dict), ``type``;
-      table: ``name``, ``key_schema``, ``attributes``, ``billing_mode``, ... (as written, resolved).
+      table: ``name``, ``key_schema``, ``attributes``, ``billing_mode``, ... (as written, resolved);
+    - event_source (SAM ``DynamoDB`` events): ``table`` (its name), ``function``, ``starting_position``,
+      ``batch_size``, ``max_attempts`` (deliveries of a batch: ``MaximumRetryAttempts`` + 1).
 
     ``properties`` is read-only: the results of :meth:`Resolutions.for_account
     <silo.templates.Resolutions.for_account>` for many accounts share one dict (and what it holds)
@@ -73,6 +77,10 @@ class Resource:
     depends_on: tuple[str, ...] = ()
     generated_by: str | None = None
     """For resources SAM generates (a function's ``Events``), the logical id of the function."""
+    deletion_policy: str = "Delete"
+    """The resource's ``DeletionPolicy`` (``Delete``, ``Retain``, ``RetainExceptOnCreate`` or
+    ``Snapshot``). Stacks honour it for tables only: a retained table stays in the account, no longer
+    managed by the stack, when the stack removes it."""
 
     @property
     def runnable(self) -> bool:

@@ -20,7 +20,10 @@ BODIES = {
     "StackSetUpdate", "InstancesCreate", "InstancesUpdate", "InstancesDelete", "TargetsBody", "WaveBody",
     "PreferencesBody", "EventPatternTest", "BusCreate", "RulePut", "TargetsPut", "TargetsRemove", "EventsPut",
     "SchedulePut", "StateMachineCreate", "StateMachineUpdate", "ExecutionStart", "ExecutionStop",
-    "TaskSuccess", "TaskFailure", "TaskHeartbeat",
+    "TaskSuccess", "TaskFailure", "TaskHeartbeat", "TableCreate", "TimeToLiveUpdate", "TimeToLive",
+    "StreamUpdate", "GetItem", "PutItem", "UpdateItem", "DeleteItem", "QueryRequest", "ScanRequest",
+    "BatchGetItem", "KeysAndAttributes", "BatchWriteItem", "WriteRequest", "WritePut", "WriteDelete",
+    "TransactWriteItems", "TransactItem", "TransactPut", "TransactUpdate", "TransactKeyed",
 }  # fmt: skip
 
 

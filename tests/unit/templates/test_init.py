@@ -21,6 +21,7 @@ def test_public_surface() -> None:
         "ResourceKind",
         "Template",
         "TemplateError",
+        "default_name",
         "load_template",
         "prepare",
         "resolve",
