@@ -132,7 +132,7 @@ def check_item(item: Any, where: str = "Item") -> Item:
 def _check(value: Any, where: str, depth: int) -> TypedValue:
     if depth > MAX_DEPTH:
         raise _invalid(where, "Nesting Levels have exceeded supported limits")
-    if not isinstance(value, Mapping):
+    if type(value) is not dict and not isinstance(value, Mapping):  # dict first: ABC checks cost
         raise _invalid(where, "Supplied AttributeValue must be an object naming exactly one datatype")
     if len(value) != 1:
         if not value:
@@ -163,7 +163,7 @@ def _check(value: Any, where: str, depth: int) -> TypedValue:
             )
         return {"NULL": True}
     if kind == "M":
-        if not isinstance(raw, Mapping) or not all(isinstance(key, str) for key in raw):
+        if (type(raw) is not dict and not isinstance(raw, Mapping)) or not all(type(k) is str for k in raw):
             raise _invalid(where, "M must be an object of attribute names to values")
         return {"M": {key: _check(child, f"{where}.M.{key}", depth + 1) for key, child in raw.items()}}
     if kind == "L":
@@ -178,6 +178,8 @@ def _check(value: Any, where: str, depth: int) -> TypedValue:
 def _check_string(raw: Any, where: str) -> str:
     if not isinstance(raw, str):
         raise _invalid(where, "S must be a string")
+    if raw.isascii():  # the common case needs no encoding
+        return raw
     try:
         raw.encode("utf-8")
     except UnicodeEncodeError:
