@@ -15,10 +15,9 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 
-from silo.api import create_app
 from silo.platform import Initialised, Platform
 from silo.store.schema import metadata
-from tests.e2e.api.conftest import Api, TestClient, bearer
+from tests.e2e.api.conftest import Api, TestClient, bearer, compiled_app
 from tests.e2e.api.functions_helpers import FUNCTIONS, code_of
 from tests.e2e.api.stacks_helpers import FAST, OPERATIONS, STACK_SETS, STACKS, TEMPLATE, VALIDATE, bundle
 from tests.helpers.functions import wait_until
@@ -651,7 +650,7 @@ def _tenant(root: Api, name: str) -> dict[str, str]:
 
 @pytest.fixture
 def app(platform: Platform) -> FastAPI:
-    return create_app(platform)
+    return compiled_app(platform)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from fastapi.testclient import TestClient
 
-__all__ = ["Api", "TestClient", "bearer"]
+__all__ = ["Api", "TestClient", "bearer", "compiled_app"]
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -95,9 +96,50 @@ class Api:
         return made
 
 
+_compiled: dict[int, Any] = {}  # id(included router) -> how an earlier app included it, compiled
+
+
+def compiled_app(platform: Platform) -> FastAPI:
+    """``create_app(platform)``, with its routers swapped for the same routers as an earlier app
+    included and FastAPI compiled for it.
+
+    FastAPI compiles the routes of an included router (dependencies, request and response models)
+    on the first request an app serves: 0.1-0.2 s per app, so per test. What it compiles depends on
+    the router and on how it was included, never on the platform (a route finds that in
+    ``request.app.state`` on each request); of its app it keeps only where to look up
+    ``dependency_overrides``, so this app is given that same (empty) dict. Everything else (state,
+    middleware and its limits, error handlers) is this app's own, and any router FastAPI does not
+    show as included exactly the same way stays as ``create_app`` made it.
+    """
+    app = create_app(platform)
+    routes = app.router.routes
+    provider: Any = None
+    for index, route in enumerate(routes):
+        router = getattr(route, "original_router", None)
+        if router is None:
+            continue
+        earlier = _compiled.setdefault(id(router), route)  # it holds the router: ids stay unique
+        try:
+            was, now = earlier.include_context, route.include_context
+            same = dataclasses.replace(was, dependency_overrides_provider=None) == dataclasses.replace(
+                now, dependency_overrides_provider=None
+            )
+        except (AttributeError, TypeError):  # not a dataclass, or not with that field
+            same = False
+        if earlier is route or not same or type(earlier) is not type(route):
+            continue
+        if provider is None and not was.dependency_overrides_provider.dependency_overrides:
+            provider = was.dependency_overrides_provider
+        if was.dependency_overrides_provider is provider:
+            routes[index] = earlier
+    if provider is not None:
+        app.dependency_overrides = provider.dependency_overrides
+    return app
+
+
 @pytest.fixture
 def app(platform: Platform) -> FastAPI:
-    return create_app(platform)
+    return compiled_app(platform)
 
 
 @pytest.fixture

@@ -5,19 +5,21 @@ from __future__ import annotations
 import json
 import textwrap
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import typer.testing
 from starlette.exceptions import StarletteDeprecationWarning
 from typer.testing import CliRunner, Result
 
 from silo.cli import client as client_module
 from silo.cli.main import app
 from silo.platform import Initialised, Platform
+from tests.e2e.api.conftest import compiled_app
 from tests.helpers.functions import HANDLERS
 
 with warnings.catch_warnings():
@@ -25,6 +27,27 @@ with warnings.catch_warnings():
     # The TestClient stays an httpx.Client, which is what the CLI's client expects.
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from fastapi.testclient import TestClient
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cli_built_once() -> Iterator[None]:
+    """Build the click command tree of ``silo`` once, as a real ``silo`` process does, not per invoke.
+
+    ``CliRunner.invoke`` rebuilds it from the Typer app on every call (~0.1 s each, most of a CLI
+    test's time); the tree is the same every time, and each invocation still parses its arguments
+    into a new click context. (Should typer rename ``_get_command``, ``setattr`` fails loudly here.)
+    """
+    built: dict[int, Any] = {}
+    build = typer.testing._get_command
+
+    def cached(typer_app: Any) -> Any:
+        if id(typer_app) not in built:
+            built[id(typer_app)] = (typer_app, build(typer_app))  # keeps the app alive: ids stay unique
+        return built[id(typer_app)][1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(typer.testing, "_get_command", cached)
+        yield
 
 
 @dataclass
@@ -50,10 +73,8 @@ class Cli:
 
 @pytest.fixture
 def served(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> Platform:
-    """Route the CLI's HTTP client to ``create_app(platform)`` in-process."""
-    from silo.api import create_app
-
-    api_app = create_app(platform)
+    """Route the CLI's HTTP client to ``create_app(platform)`` in-process (see ``compiled_app``)."""
+    api_app = compiled_app(platform)
 
     def in_process(endpoint: str) -> httpx.Client:
         return TestClient(api_app)

@@ -53,6 +53,9 @@ def stack_set(cli: Cli, service: Path) -> dict[str, Any]:
     return made
 
 
+# The same roll-out, update and removal run on both backends through the API in
+# tests/e2e/api/test_fleet_api.py; this one checks what the CLI shows and follows.
+@pytest.mark.one_backend
 def test_roll_out_follow_update_and_remove(
     cli: Cli, accounts: dict[str, str], stack_set: dict[str, Any], service: Path
 ) -> None:

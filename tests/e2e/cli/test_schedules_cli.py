@@ -52,6 +52,9 @@ def test_put_get_list_delete(member: Member) -> None:
     assert "no schedules" in cli.ok("schedules", "list", "--group", "ops").stdout
 
 
+# Waits ~5 s for the schedule to fire: firing is checked on both backends by the API and integration
+# tests (tests/e2e/api/test_schedules_api.py, tests/integration/events/test_schedules.py).
+@pytest.mark.one_backend
 def test_a_schedule_runs_its_function_with_its_input(shop: Member, outbox: Path, tmp_path: Path) -> None:
     payload = tmp_path / "input.json"
     payload.write_text(json.dumps({"report": "daily"}))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -9,6 +10,10 @@ from alembic.runtime.migration import MigrationContext
 from silo.platform import Platform
 from silo.store import migrate
 from silo.store.schema import metadata
+
+# Every other test starts from a store migrated once per worker and emptied (tests/conftest.py): these
+# run the migrations from nothing, on each backend.
+pytestmark = pytest.mark.fresh_store
 
 
 def test_migrations_match_the_declared_schema(platform: Platform) -> None:
