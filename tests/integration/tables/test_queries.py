@@ -120,3 +120,35 @@ def test_query_needs_an_equality_on_the_partition_key(shop: AccountHandle) -> No
                 "ExpressionAttributeValues": {":c": {"S": "a"}},
             }
         )
+
+
+def test_begins_with_on_a_string_sort_key_in_both_directions(shop: AccountHandle) -> None:
+    tables = shop.tables
+    tables.create_table(
+        {
+            "TableName": "events",
+            "AttributeDefinitions": [
+                {"AttributeName": "device", "AttributeType": "S"},
+                {"AttributeName": "at", "AttributeType": "S"},
+            ],
+            "KeySchema": [
+                {"AttributeName": "device", "KeyType": "HASH"},
+                {"AttributeName": "at", "KeyType": "RANGE"},
+            ],
+        }
+    )
+    stamps = ["2026-10-31T23:59", "2026-11-01T00:00", "2026-11-15T12:00", "2026-11-30T23:59", "2026-12-01"]
+    stamps += ["2026-11", "2026-11\x00x", "2026-11\U0001f600"]  # the prefix itself, NUL, beyond the BMP
+    batch = [{"PutRequest": {"Item": {"device": {"S": "d1"}, "at": {"S": s}}}} for s in stamps]
+    tables.batch_write_item({"RequestItems": {"events": batch}})
+    request: dict[str, Any] = {
+        "TableName": "events",
+        "KeyConditionExpression": "device = :d AND begins_with(#at, :month)",
+        "ExpressionAttributeNames": {"#at": "at"},
+        "ExpressionAttributeValues": {":d": {"S": "d1"}, ":month": {"S": "2026-11"}},
+    }
+    wanted = sorted((s for s in stamps if s.startswith("2026-11")), key=lambda s: s.encode())
+    found = [i["at"]["S"] for i in tables.query(request)["Items"]]
+    assert found == wanted
+    backwards = [i["at"]["S"] for i in tables.query(dict(request, ScanIndexForward=False))["Items"]]
+    assert backwards == wanted[::-1]
