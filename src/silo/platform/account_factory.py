@@ -183,7 +183,7 @@ class AccountFactory:
             if described.status != "RUNNING" or time.monotonic() >= end:
                 return described
             time.sleep(pause)
-            pause = min(pause * 2, 0.25)
+            pause = min(pause * 1.5, 0.05)  # a factory run takes tens of ms: answer soon after
 
     def _workflows(self) -> Workflows:
         management = self._management_id()
