@@ -6,21 +6,21 @@ an isolation case here fails ``test_every_endpoint_has_an_isolation_case``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
-from fastapi.routing import iter_route_contexts
 
 from silo.platform import Initialised, Platform
 from silo.store.schema import metadata
-from tests.e2e.api.conftest import Api, TestClient, bearer, compiled_app
+from tests.e2e.api.conftest import Api, TestClient, bearer
 from tests.e2e.api.functions_helpers import FUNCTIONS, code_of
 from tests.e2e.api.stacks_helpers import FAST, OPERATIONS, STACK_SETS, STACKS, TEMPLATE, VALIDATE, bundle
 from tests.helpers.functions import wait_until
+from tests.isolation.conftest import api_routes
 
 OWN_DLQ = "/v1/account/dead-letters"
 TEST_PATTERN = "/v1/account/events/test-pattern"
@@ -623,16 +623,6 @@ CASES: dict[tuple[str, str], Check | Denied] = {
 }
 
 
-def _routes(app: FastAPI) -> set[tuple[str, str]]:
-    """(method, path) of every route, including those of included routers."""
-    found: set[tuple[str, str]] = set()
-    for route in iter_route_contexts(app.routes):
-        for method in route.methods or ():
-            if method != "HEAD":
-                found.add((method, route.path or ""))
-    return found
-
-
 def _tenant(root: Api, name: str) -> dict[str, str]:
     ou = root.ou(f"ou-{name}")
     account = root.account(name, ou_id=ou["ou_id"])
@@ -646,17 +636,6 @@ def _tenant(root: Api, name: str) -> dict[str, str]:
         "token": issued["token"],
         "policy_id": policy["policy_id"],
     }
-
-
-@pytest.fixture
-def app(platform: Platform) -> FastAPI:
-    return compiled_app(platform)
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
-        yield test_client
 
 
 B_HANDLER = """
@@ -738,7 +717,7 @@ def test_every_endpoint_has_an_isolation_case(app: FastAPI) -> None:
     from tests.isolation.test_tables_isolation import CASES as TABLE_CASES  # checked there
     from tests.isolation.test_workflows_isolation import CASES as WORKFLOW_CASES  # checked there
 
-    routes = _routes(app) - set(WORKFLOW_CASES) - set(TABLE_CASES)
+    routes = api_routes(app) - set(WORKFLOW_CASES) - set(TABLE_CASES)
     assert routes - set(CASES) == set(), "endpoints without an isolation case"
     assert set(CASES) - routes == set(), "isolation cases for endpoints that no longer exist"
     for (_, path), case in CASES.items():

@@ -8,18 +8,17 @@ The cases are keyed by (method, path) and checked against ``app.routes`` here, f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from fastapi.routing import iter_route_contexts
 
-from silo.api import create_app
-from silo.platform import Initialised, Platform
+from silo.platform import Initialised
 from tests.e2e.api.conftest import Api, TestClient
 from tests.e2e.api.test_tables_api import table_body
+from tests.isolation.conftest import api_routes, keyed_tenant
 
 TABLES = "/v1/account/tables"
 SHARED, MINE = "shared", "mine"  # B has SHARED; A has MINE
@@ -172,35 +171,10 @@ CASES: dict[tuple[str, str], Check] = {
 }
 
 
-def table_routes(app: FastAPI) -> set[tuple[str, str]]:
-    found: set[tuple[str, str]] = set()
-    for route in iter_route_contexts(app.routes):
-        path = route.path or ""
-        if path.startswith(TABLES):
-            found |= {(method, path) for method in route.methods or () if method != "HEAD"}
-    return found
-
-
-@pytest.fixture
-def app(platform: Platform) -> FastAPI:
-    return create_app(platform)
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
-        yield test_client
-
-
-def _tenant(root: Api, name: str) -> dict[str, str]:
-    account = root.account(name)
-    return {"account_id": account["account_id"], "token": root.account_key(account["account_id"])}
-
-
 @pytest.fixture
 def tenants(client: TestClient, init: Initialised) -> Tenants:
     root = Api(client, init.root_key.token)
-    a, b = _tenant(root, "tenant-a"), _tenant(root, "tenant-b")
+    a, b = keyed_tenant(root, "tenant-a"), keyed_tenant(root, "tenant-b")
     own_a, own_b = root.as_(a["token"]), root.as_(b["token"])
     own_a.post(TABLES, table_body(MINE), 201)
     own_a.post(op(MINE, "put-item"), {"Item": KEY | {"owner": "a"}})
@@ -215,7 +189,7 @@ def tenants(client: TestClient, init: Initialised) -> Tenants:
 
 
 def test_every_table_endpoint_has_an_isolation_case(app: FastAPI) -> None:
-    routes = table_routes(app)
+    routes = api_routes(app, TABLES)
     assert routes - set(CASES) == set(), "table endpoints without an isolation case"
     assert set(CASES) - routes == set(), "isolation cases for endpoints that no longer exist"
 

@@ -8,19 +8,18 @@ The cases are keyed by (method, path) and checked against ``app.routes`` here, f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from fastapi.routing import iter_route_contexts
 
-from silo.api import create_app
-from silo.platform import Initialised, Platform
+from silo.platform import Initialised
 from tests.e2e.api.conftest import Api, TestClient
 from tests.e2e.api.test_workflows_api import PASS, WAIT, WAIT_FOR_TOKEN, task_token
 from tests.helpers.functions import wait_until
+from tests.isolation.conftest import api_routes, keyed_tenant
 
 WORKFLOWS = "/v1/account/workflows"
 MACHINES = f"{WORKFLOWS}/state-machines"
@@ -181,35 +180,10 @@ CASES: dict[tuple[str, str], Check] = {
 }
 
 
-def workflow_routes(app: FastAPI) -> set[tuple[str, str]]:
-    found: set[tuple[str, str]] = set()
-    for route in iter_route_contexts(app.routes):
-        path = route.path or ""
-        if path.startswith(WORKFLOWS):
-            found |= {(method, path) for method in route.methods or () if method != "HEAD"}
-    return found
-
-
-@pytest.fixture
-def app(platform: Platform) -> FastAPI:
-    return create_app(platform)
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
-        yield test_client
-
-
-def _tenant(root: Api, name: str) -> dict[str, str]:
-    account = root.account(name)
-    return {"account_id": account["account_id"], "token": root.account_key(account["account_id"])}
-
-
 @pytest.fixture
 def tenants(client: TestClient, init: Initialised) -> Tenants:
     root = Api(client, init.root_key.token)
-    a, b = _tenant(root, "tenant-a"), _tenant(root, "tenant-b")
+    a, b = keyed_tenant(root, "tenant-a"), keyed_tenant(root, "tenant-b")
     own_a, own_b = root.as_(a["token"]), root.as_(b["token"])
     own_a.post(MACHINES, {"name": "mine", "definition": PASS}, 201)
     own_a.post(machine("mine", "executions"), {"name": "a-done"}, 201)
@@ -224,7 +198,7 @@ def tenants(client: TestClient, init: Initialised) -> Tenants:
 
 
 def test_every_workflow_endpoint_has_an_isolation_case(app: FastAPI) -> None:
-    routes = workflow_routes(app)
+    routes = api_routes(app, WORKFLOWS)
     assert routes - set(CASES) == set(), "workflow endpoints without an isolation case"
     assert set(CASES) - routes == set(), "isolation cases for endpoints that no longer exist"
 
