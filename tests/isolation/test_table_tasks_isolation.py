@@ -13,31 +13,7 @@ from silo.errors import SiloError
 from silo.platform import AccountHandle
 from silo.tables.errors import ResourceNotFound
 from tests.helpers.functions import wait_until
-
-
-def orders_table() -> dict[str, Any]:
-    """A table keyed by customer (S) and order number (N)."""
-    return {
-        "TableName": "orders",
-        "AttributeDefinitions": [
-            {"AttributeName": "customer", "AttributeType": "S"},
-            {"AttributeName": "order", "AttributeType": "N"},
-        ],
-        "KeySchema": [
-            {"AttributeName": "customer", "KeyType": "HASH"},
-            {"AttributeName": "order", "KeyType": "RANGE"},
-        ],
-    }
-
-
-def order(customer: str, number: int, status: str = "OPEN", total: int = 10) -> dict[str, Any]:
-    return {
-        "customer": {"S": customer},
-        "order": {"N": str(number)},
-        "status": {"S": status},
-        "total": {"N": str(total)},
-    }
-
+from tests.integration.workflows.test_table_tasks import order, orders_table
 
 KEY = {"customer": {"S": "ann"}, "order": {"N": "1"}}
 
