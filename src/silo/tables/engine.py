@@ -7,6 +7,7 @@ how to act inside an account (``scope_for``) and who receives stream batches (``
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from silo.store import Store, utcnow
 from silo.store.schema import kv_items, kv_tables
 from silo.tables.models import TableInfo
 from silo.tables.streams import StreamBatch, StreamQueue
+from silo.tables.writes import expires_at
 from silo.transport import Dispatcher
 
 if TYPE_CHECKING:
@@ -113,8 +115,6 @@ class TablesEngine:
         if table.stream is not None and table.stream.function is not None:
             self.store.after_commit(conn, self.dispatcher.wake)
         if table.ttl_attribute is not None:
-            from silo.tables.writes import expires_at
-
             soonest = min(
                 (
                     at
@@ -212,6 +212,4 @@ class TablesEngine:
 
 
 def _json_bytes(value: Any) -> bytes:
-    import json
-
     return json.dumps(value, separators=(",", ":")).encode()

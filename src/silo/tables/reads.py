@@ -23,7 +23,7 @@ from silo.tables.keys import NO_SORT_KEY, check_key, encoded_key, index_key, key
 from silo.tables.models import IndexSpec, KeySchema, TableInfo
 from silo.tables.repository import SEGMENTS, TablesRepository
 from silo.tables.values import check_typed, item_size, sort_key_text
-from silo.tables.writes import expires_at
+from silo.tables.writes import is_expired
 
 PAGE_BYTES = 1024 * 1024
 FETCH = 500
@@ -70,7 +70,7 @@ class Reader:
             rows = fetch(after, want)
             for position, stored in rows:
                 after = position
-                if _expired(stored, self.table.ttl_attribute, self.now):
+                if is_expired(stored, self.table.ttl_attribute, self.now):
                     continue
                 item = self.visible(stored)
                 scanned += 1
@@ -203,13 +203,13 @@ def _reader(table: TableInfo, request: Mapping[str, Any], ctx: ExpressionContext
     condition = (
         None
         if filter_text is None
-        else parse_condition(_text(filter_text, "FilterExpression"), ctx, kind="FilterExpression")
+        else parse_condition(expression_text(filter_text, "FilterExpression"), ctx, kind="FilterExpression")
     )
     projection_text = request.get("ProjectionExpression")
     projection = (
         None
         if projection_text is None
-        else parse_projection(_text(projection_text, "ProjectionExpression"), ctx)
+        else parse_projection(expression_text(projection_text, "ProjectionExpression"), ctx)
     )
     select = request.get("Select") or ("SPECIFIC_ATTRIBUTES" if projection is not None else "ALL_ATTRIBUTES")
     if select not in SELECTS:
@@ -240,7 +240,8 @@ def _reader(table: TableInfo, request: Mapping[str, Any], ctx: ExpressionContext
     )
 
 
-def _text(value: Any, where: str) -> str:
+def expression_text(value: Any, where: str) -> str:
+    """An expression parameter: a non-empty string."""
     if not isinstance(value, str) or not value.strip():
         raise ValidationException(f"{where}: a non-empty expression", field=where)
     return value
@@ -293,8 +294,3 @@ def _segments(request: Mapping[str, Any]) -> tuple[int, int] | None:
     if not isinstance(segment, int) or isinstance(segment, bool) or not 0 <= segment < total:
         raise ValidationException("Segment: an integer from 0 to TotalSegments - 1", field="Segment")
     return segment * SEGMENTS // total, (segment + 1) * SEGMENTS // total
-
-
-def _expired(item: Mapping[str, Any], ttl_attribute: str | None, now: datetime) -> bool:
-    at = expires_at(item, ttl_attribute)
-    return at is not None and at <= now.timestamp()

@@ -27,7 +27,7 @@ from silo.tables.models import STREAM_VIEWS, StreamSpec, TableInfo, check_table_
 from silo.tables.repository import TablesRepository, stream_json
 from silo.tables.transactions import Transaction
 from silo.tables.values import check_item
-from silo.tables.writes import TableChanges, expires_at
+from silo.tables.writes import TableChanges, expires_at, is_expired
 
 if TYPE_CHECKING:
     from silo.tables.engine import TablesEngine
@@ -208,7 +208,7 @@ class Tables:
         returns = _returns(request, RETURN_VALUES)
         ctx = reads.context_of(request)
         text = request.get("UpdateExpression")
-        update = None if text is None else parse_update(_text(text, "UpdateExpression"), ctx)
+        update = None if text is None else parse_update(reads.expression_text(text, "UpdateExpression"), ctx)
         condition = _condition(request, ctx)
         reads.check_unused(ctx)
         self._guard.authorize("dynamodb:UpdateItem", {"TableName": name})
@@ -380,12 +380,6 @@ def _name(request: Mapping[str, Any]) -> str:
     return check_table_name(request.get("TableName"))
 
 
-def _text(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationException(f"{where}: a non-empty expression", field=where)
-    return value
-
-
 def _returns(request: Mapping[str, Any], allowed: tuple[str, ...]) -> str:
     value = request.get("ReturnValues", "NONE")
     if value not in allowed:
@@ -397,12 +391,16 @@ def _returns(request: Mapping[str, Any], allowed: tuple[str, ...]) -> str:
 
 def _condition(request: Mapping[str, Any], ctx: ExpressionContext) -> Any:
     text = request.get("ConditionExpression")
-    return None if text is None else parse_condition(_text(text, "ConditionExpression"), ctx)
+    return None if text is None else parse_condition(reads.expression_text(text, "ConditionExpression"), ctx)
 
 
 def _projection(request: Mapping[str, Any], ctx: ExpressionContext) -> Any:
     text = request.get("ProjectionExpression")
-    return None if text is None else parse_projection(_text(text, "ProjectionExpression"), ctx).apply
+    return (
+        None
+        if text is None
+        else parse_projection(reads.expression_text(text, "ProjectionExpression"), ctx).apply
+    )
 
 
 def _check(condition: Any, old: Any, request: Mapping[str, Any]) -> None:
@@ -450,8 +448,7 @@ def _once(seen: set[tuple[str, str]], key: tuple[str, str]) -> None:
 
 
 def _expired(item: Mapping[str, Any], table: TableInfo) -> bool:
-    at = expires_at(item, table.ttl_attribute)
-    return at is not None and at <= utcnow().timestamp()
+    return is_expired(item, table.ttl_attribute, utcnow())
 
 
 __all__ = ["ResourceNotFound", "Tables"]

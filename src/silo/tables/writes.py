@@ -185,9 +185,12 @@ class TableChanges:
         self.repo.add_stream_records(self.conn, self.table.name, rows)
 
 
-def _alive(item: Any, ttl_attribute: str | None, now: datetime) -> Any:
-    """An expired item counts as gone (the sweeper deletes it soon)."""
-    if item is None or ttl_attribute is None:
-        return item
+def is_expired(item: Mapping[str, Any], ttl_attribute: str | None, now: datetime) -> bool:
+    """Whether the item's TTL has passed: readers and writers see it as gone at once (the sweep
+    deletes it soon)."""
     at = expires_at(item, ttl_attribute)
-    return None if at is not None and at <= now.timestamp() else item
+    return at is not None and at <= now.timestamp()
+
+
+def _alive(item: Any, ttl_attribute: str | None, now: datetime) -> Any:
+    return None if item is None or is_expired(item, ttl_attribute, now) else item

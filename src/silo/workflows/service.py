@@ -279,7 +279,7 @@ class Workflows:
             if root.status != "RUNNING":
                 stopped_at: datetime = root.stopped_at or now
                 return stopped_at
-            advance = Advance(conn, self._repo, root, self._machine(conn, machine, root.revision), now)
+            advance = self._advance(conn, root, now)
             advance.abort(error, cause)
             self._finish(conn, advance, [])
             return now
@@ -297,13 +297,12 @@ class Workflows:
                     "can be redriven",
                     execution=execution,
                 )
-            state_machine = self._machine(conn, machine, root.revision)
-            advance = Advance(conn, self._repo, root, state_machine, now)
+            advance = self._advance(conn, root, now)
             if not advance.apply(root.execution_id, Redrive(now)):
                 raise ExecutionNotRedrivable(
                     f"Execution {execution} never entered a state", execution=execution
                 )
-            self._finish(conn, advance, self._timeout_rows(state_machine, root.execution_id, now))
+            self._finish(conn, advance, self._timeout_rows(advance.root_machine, root.execution_id, now))
             return now
 
     # --- callbacks ------------------------------------------------------------------------------
@@ -337,9 +336,7 @@ class Workflows:
             root = self._repo.lock_execution(conn, row.root_id)
             if root is None:
                 raise TaskTimedOut("Task Timed Out: the execution is gone")
-            advance = Advance(
-                conn, self._repo, root, self._machine(conn, root.state_machine, root.revision), now
-            )
+            advance = self._advance(conn, root, now)
             if not advance.apply(execution_id, event(now), attempt):
                 raise TaskTimedOut("Task Timed Out: the task is no longer waiting for this token")
             self._finish(conn, advance, [])
@@ -360,9 +357,7 @@ class Workflows:
             root = self._repo.lock_execution(conn, item.root_id)
             if not self._repo.take_work(conn, item.work_id) or root is None:
                 return  # done by another node, or cancelled (the execution stopped or moved on)
-            advance = Advance(
-                conn, self._repo, root, self._machine(conn, root.state_machine, root.revision), now
-            )
+            advance = self._advance(conn, root, now)
             if isinstance(outcome, Deferred):
                 if outcome.write is None or not advance.expects(item.execution_id, item.token):
                     return
@@ -406,6 +401,10 @@ class Workflows:
         return self._engine.machine(
             self.account_id, revision, lambda: self._repo.definition(conn, name, revision)
         )
+
+    def _advance(self, conn: sa.Connection, root: sa.Row[Any], now: datetime) -> Advance:
+        """A step of the tree under ``root`` (locked), on the definition revision it runs."""
+        return Advance(conn, self._repo, root, self._machine(conn, root.state_machine, root.revision), now)
 
     def _finish(self, conn: sa.Connection, advance: Advance, extra: builtins.list[dict[str, Any]]) -> None:
         rows = advance.write()
