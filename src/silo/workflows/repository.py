@@ -57,7 +57,7 @@ class WorkflowsRepository:
     ) -> StateMachineInfo:
         """Create (``create``) or update a state machine: a new revision either way."""
         now = utcnow()
-        existing = self._machine_row(conn, name)
+        existing = self.find_machine(conn, name)
         if create and existing is not None:
             raise Conflict(f"State machine {name} already exists", state_machine=name)
         if not create and existing is None:
@@ -91,7 +91,7 @@ class WorkflowsRepository:
     def delete_machine(self, conn: sa.Connection, name: str, managed_by: str | None = None) -> None:
         """The machine goes; its revisions stay while executions still run them. A stack's machine
         goes only with ``managed_by`` = that stack."""
-        existing = self._machine_row(conn, name)
+        existing = self.find_machine(conn, name)
         if existing is None:
             raise StateMachineDoesNotExist(f"State machine {name} does not exist", state_machine=name)
         _check_manager(name, existing.managed_by, managed_by)
@@ -365,7 +365,8 @@ class WorkflowsRepository:
         conn.execute(work.delete().where(work.c.account_id == self.account, work.c.root_id == root_id))
 
     # --- helpers ----------------------------------------------------------------------------------
-    def _machine_row(self, conn: sa.Connection, name: str) -> sa.Row[Any] | None:
+    def find_machine(self, conn: sa.Connection, name: str) -> sa.Row[Any] | None:
+        """The machine's row (name, managed_by), or None."""
         columns: list[sa.ColumnElement[Any]] = [machines.c.name, machines.c.managed_by]
         return conn.execute(sa.select(*columns).where(*self._machine_key(name))).first()
 

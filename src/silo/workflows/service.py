@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,8 +20,8 @@ from silo.workflows.definition import StateMachine, parse_definition
 from silo.workflows.driver import Advance, attempt_token, new_token_key
 from silo.workflows.engine import Deferred, TaskRequest, WorkflowsEngine
 from silo.workflows.errors import TASK_FAILED, StatesError
+from silo.workflows.interpreter import ExecutionInfo as Identity
 from silo.workflows.interpreter import (
-    Execution,
     Redrive,
     Start,
     TaskFailed,
@@ -28,7 +29,6 @@ from silo.workflows.interpreter import (
     TimedOut,
     new_execution,
 )
-from silo.workflows.interpreter import ExecutionInfo as Identity
 from silo.workflows.interpreter._machine import stamp
 from silo.workflows.models import (
     MAX_EXECUTION_INPUT_BYTES,
@@ -89,7 +89,7 @@ class Workflows:
     ) -> StateMachineInfo:
         """Create or update (stacks deploy this way)."""
         with self._engine.store.read() as conn:
-            exists = self._repo._machine_row(conn, check_name(name, "name")) is not None
+            exists = self._repo.find_machine(conn, check_name(name, "name")) is not None
         return self._put(name, definition, description, managed_by, create=not exists)
 
     def _put(
@@ -190,8 +190,7 @@ class Workflows:
             state_machine_id=state_machine_arn(self.account_id, machine_name),
             state_machine_name=machine_name,
         )
-        execution = new_execution(identity)
-        execution = Execution(**{**execution.__dict__, "token_key": new_token_key(execution_id)})
+        execution = replace(new_execution(identity), token_key=new_token_key(execution_id))
         self._repo.insert_executions(
             conn,
             [
