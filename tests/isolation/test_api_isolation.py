@@ -570,6 +570,7 @@ CASES: dict[tuple[str, str], Check | Denied] = {
     ("GET", "/v1/mgmt/dead-letters"): Denied(),
     ("GET", "/v1/mgmt/dead-letters/{account_id}/{entry_id}"): Denied(),
     ("POST", "/v1/mgmt/dead-letters/redrive"): Denied({"account_id": "{account_id}"}),
+    ("POST", "/v1/mgmt/dead-letters/purge"): Denied({"account_id": "{account_id}"}),
     ("POST", "/v1/mgmt/dead-letters/{account_id}/{entry_id}/redrive"): Denied({"force": True}),
     ("POST", "/v1/account/templates/validate"): validate_template,
     ("GET", "/v1/account/stacks"): own_stacks,

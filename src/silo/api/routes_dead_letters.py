@@ -1,7 +1,7 @@
 """The central dead-letter queue: the whole fleet for the management plane, one's own for an account.
 
-Redrive is management-plane only: it sends an entry back to its original target inside the entry's
-own account (the account of the stored entry; the path only finds it).
+Redrive and purge are management-plane only: a redrive sends an entry back to its original target
+inside the entry's own account (the account of the stored entry; the path only finds it).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from silo.api.params import PageParams
 from silo.api.schemas import RequestBody
 from silo.api.views import ERROR_RESPONSES
 from silo.dlq import DeadLetterFilter, Redriven
+from silo.errors import ValidationError
 from silo.store.pages import MAX_LIMIT
 
 account_router = APIRouter(
@@ -53,6 +54,30 @@ class RedriveMatching(RequestBody):
 
     def filters(self) -> DeadLetterFilter:
         return DeadLetterFilter(self.account_id, self.source, self.reason, _utc(self.since), _utc(self.until))
+
+
+class PurgeMatching(RequestBody):
+    account_id: Annotated[str, Field(pattern=r"^[0-9]{12}$")] | None = None
+    source: Annotated[str, Field(max_length=64)] | None = None
+    reason: Annotated[str, Field(max_length=64)] | None = None
+    since: Annotated[datetime, Field(strict=False)] | None = None
+    until: Annotated[datetime, Field(strict=False)] | None = None
+    all: bool = Field(default=False, description="Purge every entry of every account (no filter given).")
+
+    def filters(self) -> DeadLetterFilter:
+        since, until = _utc(self.since), _utc(self.until)
+        found = DeadLetterFilter(self.account_id, self.source, self.reason, since, until)
+        if found == DeadLetterFilter() and not self.all:
+            raise ValidationError(
+                "all: give a filter (account_id, source, reason, since, until), or all: true to purge "
+                "every entry of every account",
+                field="all",
+            )
+        return found
+
+
+class PurgedView(BaseModel):
+    purged: int
 
 
 class RedrivenView(BaseModel):
@@ -130,6 +155,12 @@ def redrive_dead_letters(body: RedriveMatching, mgmt: Management) -> RedriveBatc
         for f in batch.failed
     ]
     return RedriveBatchView(redriven=[RedrivenView.of(r) for r in batch.redriven], failed=failed)
+
+
+@management_router.post("/purge")
+def purge_dead_letters(body: PurgeMatching, mgmt: Management) -> PurgedView:
+    """Delete every matching entry, redriven or not (audited as ``dlq:Purge`` with the count)."""
+    return PurgedView(purged=mgmt.purge_dead_letters(body.filters()))
 
 
 @management_router.get("/{account_id}/{entry_id}")

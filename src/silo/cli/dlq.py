@@ -3,8 +3,8 @@
 As with ``silo keys``, the key picks the plane (one ``GET /v1/whoami`` per command): a management
 key sees every account's entries (``/v1/mgmt/dead-letters``, ``--account`` filters, and ``show`` needs
 it); an account or session key sees its own account's entries (``/v1/account/dead-letters``).
-``redrive`` is for the management key only: it sends entries back to their targets, each inside its
-own account.
+``redrive`` and ``purge`` are for the management key only: a redrive sends entries back to their
+targets, each inside its own account; a purge deletes them.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from silo.cli.render import Column
 
 app = typer.Typer(
     no_args_is_help=True,
-    short_help="The dead-letter queue: async invocations that finally failed.",
+    short_help="The dead-letter queue: events and async invocations that finally failed.",
     help=(
-        "The dead-letter queue: events that could not be delivered (async invocations that failed "
-        "after their retries or grew too old). A management key sees every account's entries; an "
-        "account or session key sees its own account's."
+        "The dead-letter queue: what could not be delivered (async invocations and event deliveries "
+        "that failed after their retries or grew too old). A management key sees every account's "
+        "entries, and may redrive or purge them; an account or session key sees its own account's."
     ),
 )
 
@@ -212,6 +212,33 @@ def redrive(
     render.output(as_json, batch, _batch)
     if batch["failed"]:
         raise typer.Exit(1)
+
+
+@app.command()
+def purge(
+    ctx: typer.Context,
+    account: Annotated[str | None, typer.Option("--account", help="Only this account's entries.")] = None,
+    source: SourceOpt = None,
+    reason: ReasonOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="With no filter: every entry of every account.")
+    ] = False,
+    as_json: JsonOutput = False,
+) -> None:
+    """Delete matching dead letters for good, redriven or not (management key; audited)."""
+    fields = {"account_id": account, "source": source, "reason": reason, "since": since, "until": until}
+    body: dict[str, Any] = {k: v for k, v in fields.items() if v is not None}
+    if not body and not every:
+        raise typer.BadParameter(
+            "name a filter (--account, --source, --reason, --since, --until), or --all for every entry",
+            param_hint="'--all'",
+        )
+    if body and every:
+        raise typer.BadParameter("--all purges every entry; leave it out to purge the matching ones")
+    data = api(ctx).post(f"{MGMT}/purge", {**body, "all": True} if every else body)
+    render.output(as_json, data, lambda d: render.done(f"purged {d['purged']} dead letters"))
 
 
 def _batch(data: Any) -> None:

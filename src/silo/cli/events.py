@@ -75,13 +75,20 @@ EventJson = Annotated[
 
 
 @app.command("test-pattern")
-def run_test_pattern(pattern: PatternJson, event: EventJson) -> None:
+def run_test_pattern(
+    pattern: PatternJson,
+    event: EventJson,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Accepted like everywhere; the answer is always JSON.")
+    ] = False,
+) -> None:
     """Check whether an event pattern matches an event, here, without a server or a key.
 
     Prints {"matches": true} or {"matches": false}. A pattern or event that is not valid is reported
     on stderr, naming what is wrong and where (e.g. error: InvalidEventPattern: detail.price[0]: ...),
     with exit code 2.
     """
+    del as_json  # the output is one JSON document either way
     from silo.errors import ValidationError
     from silo.events.sample_events import pattern_matches
 

@@ -224,13 +224,10 @@ class EventsEngine:
                     ref = target_ref(item.arn, item.account_id)
                     self._deliver(conn, item, ref, batches)
                 except SiloError as exc:
-                    if self._failed(conn, item, exc, now):
+                    reason = self._failed(conn, item, exc, now)
+                    if reason is not None:
                         done.append(item)
-                        samples += [
-                            ("Invocations", dimension, 1),
-                            ("FailedInvocations", dimension, 1),
-                            ("DeadLetterInvocations", dimension, 1),
-                        ]
+                        samples += _dead_lettered(dimension, invoked=reason != "EventLoop")
                     continue
                 done.append(item)
                 samples.append(("Invocations", dimension, 1))
@@ -266,7 +263,7 @@ class EventsEngine:
         if (at - item.received_at).total_seconds() > item.max_age_s:
             exc = Throttled("the account's event invocation rate was exceeded until the event expired")
             self._dead_letter(conn, item, exc, "EventAgeExceeded", item.attempts)
-            samples += [("FailedInvocations", dimension, 1), ("DeadLetterInvocations", dimension, 1)]
+            samples += _dead_lettered(dimension, invoked=False)
             return True
         self.queue.retry_at(conn, item, at, attempts=item.attempts, error=None)
         samples.append(("ThrottledRules", dimension, 1))
@@ -292,9 +289,9 @@ class EventsEngine:
             staged = batches[ref.kind] = handler.batch()
         staged.add(item.account_id, ref, item.payload, source)
 
-    def _failed(self, conn: sa.Connection, item: Delivery, exc: SiloError, now: datetime) -> bool:
-        """Retry ``item`` later, or (returns true) put it in the DLQ: after its maximum retries, past
-        its maximum age, or at once when retrying cannot help (an event loop)."""
+    def _failed(self, conn: sa.Connection, item: Delivery, exc: SiloError, now: datetime) -> str | None:
+        """Retry ``item`` later (``None``), or put it in the DLQ and return why: after its maximum
+        retries, past its maximum age, or at once when retrying cannot help (an event loop)."""
         attempts = item.attempts + 1
         age = (now - item.received_at).total_seconds()
         delay = self._backoff(attempts)
@@ -306,9 +303,9 @@ class EventsEngine:
             reason = "EventAgeExceeded"
         else:
             self.queue.retry_at(conn, item, now + delay, attempts=attempts, error=exc.to_dict())
-            return False
+            return None
         self._dead_letter(conn, item, exc, reason, attempts)
-        return True
+        return reason
 
     def _dead_letter(
         self, conn: sa.Connection, item: Delivery, exc: SiloError, reason: str, attempts: int
@@ -349,6 +346,18 @@ class EventsEngine:
         and jitter")."""
         ceiling = min(self.retry_base.total_seconds() * 2 ** (attempts - 1), self.retry_max.total_seconds())
         return timedelta(seconds=ceiling * (0.5 + random.random() / 2))
+
+
+def _dead_lettered(dimension: str, *, invoked: bool) -> list[tuple[str, str, float]]:
+    """The metrics of a delivery that went to the DLQ, as EventBridge counts them: a target that
+    was invoked and failed for good is an ``Invocation`` and a ``FailedInvocation``; one that was
+    never invoked (an event loop, an event that expired while throttled) is a
+    ``DeadLetterInvocation`` only. Either way it is an ``InvocationsSentToDlq``."""
+    if invoked:
+        counted = [("Invocations", dimension, 1.0), ("FailedInvocations", dimension, 1.0)]
+    else:
+        counted = [("DeadLetterInvocations", dimension, 1.0)]
+    return [*counted, ("InvocationsSentToDlq", dimension, 1.0)]
 
 
 def _rows(

@@ -46,6 +46,7 @@ from silo.functions import (
 )
 from silo.guardrails import Guardrails
 from silo.platform.account import AccountHandle
+from silo.platform.account_events import AccountEvents
 from silo.platform.account_factory import AccountFactory
 from silo.platform.authz import AuthorizationFacts
 from silo.platform.event_targets import FunctionTargets, WorkflowTargets, redrive_to_workflow
@@ -164,6 +165,7 @@ class Platform:
             factory=AccountFactory(
                 self._factory_management, self._workflows_scope, self._management_account_or_none
             ),
+            account_events=AccountEvents(self._publish_management_events),
         )
         self.functions.bind_delivery(self._delivery_scope)
         self.functions.register_sdk_operation("tables", self._sdk_tables)
@@ -339,7 +341,8 @@ class Platform:
         return self.management(system)
 
     def _publish_management_events(self, conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Fleet events go to the management account's default bus (in the fleet's transaction)."""
+        """The platform's own events (the fleet's, account changes) go to the management account's
+        default bus, in the writer's transaction."""
         if self._management is None:
             self._management = self._management_account_id(conn)
         if self._management is not None:

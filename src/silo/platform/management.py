@@ -72,6 +72,7 @@ class ManagementHandle:
                 self._record(conn, "accounts:Create", account.account_id, details={"name": account.name})
             if len(made) > 100:
                 self._record(conn, "accounts:CreateBatch", None, details={"count": len(made)})
+            self._services.account_events.changed(conn, "Create", made)
         self.fleet.accounts_placed([a.account_id for a in made])
         return made
 
@@ -133,6 +134,7 @@ class ManagementHandle:
         self._facts.invalidate(moved.account_id)
         with self._store.write() as conn:
             self._record(conn, "accounts:Move", moved.account_id, details={"ou_id": ou_id})
+            self._services.account_events.changed(conn, "Move", [moved])
         self.fleet.accounts_placed([moved.account_id])
         return moved
 
@@ -155,6 +157,7 @@ class ManagementHandle:
             for gone in purged:
                 self._guardrails.detach_all(conn, gone)
                 self._record(conn, "accounts:Purge", gone)
+            self._services.account_events.changed(conn, "Purge", purged)
 
         return self._registry.purge_expired(now, record=record)
 
@@ -436,7 +439,9 @@ class ManagementHandle:
             AccountStatus.SUSPENDED: "Suspend",
             AccountStatus.CLOSED: "Close",
         }
-        self._audit_now(f"accounts:{verb[status]}", changed.account_id, {}, reason=reason)
+        with self._store.write() as conn:
+            self._record(conn, f"accounts:{verb[status]}", changed.account_id, reason=reason, details={})
+            self._services.account_events.changed(conn, verb[status], [changed], reason=reason)
         return changed
 
     def _active(self, account: str) -> Account:

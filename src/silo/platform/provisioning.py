@@ -33,7 +33,7 @@ class Provisioning:
         [made] = self._services.registry.create_many(
             [spec], status=AccountStatus.PROVISIONING, platform_tags=True
         )
-        self._record("accounts:Create", made.account_id, {"name": made.name, "status": "PROVISIONING"})
+        self._record("accounts:Create", made, {"name": made.name, "status": "PROVISIONING"})
         return made
 
     def find(self, tag: str, value: str) -> Account | None:
@@ -73,7 +73,7 @@ class Provisioning:
         ready = self._services.registry.tag(target, {}, remove=drop_tags) if drop_tags else None
         ready = ready or self._services.registry.get(target)
         self._services.facts.invalidate(target)
-        self._record("accounts:Ready", target, {})
+        self._record("accounts:Ready", ready, {})
         return ready
 
     def discard(self, account: str) -> bool:
@@ -91,9 +91,12 @@ class Provisioning:
             raise Conflict(f"account {target.account_id} is {target.status.value}, not PROVISIONING")
         return target.account_id
 
-    def _record(self, action: str, account: AccountId, details: dict[str, object]) -> None:
+    def _record(self, action: str, account: Account | AccountId, details: dict[str, object]) -> None:
+        """Audit a change of the account, and put it on the management bus (one transaction)."""
+        target = account.account_id if isinstance(account, Account) else account
         with self._services.store.write() as conn:
-            self._audit(conn, action, account, details)
+            self._audit(conn, action, target, details)
+            self._services.account_events.changed(conn, action.removeprefix("accounts:"), [account])
 
     def _audit(
         self, conn: sa.Connection, action: str, account: AccountId, details: dict[str, object]

@@ -12,6 +12,7 @@ from silo.events.engine import EventsEngine
 from silo.fleet import Fleet
 from silo.functions import FunctionsEngine
 from silo.guardrails import Guardrails
+from silo.platform.account_events import AccountEvents
 from silo.platform.account_factory import AccountFactory
 from silo.platform.authz import AuthorizationFacts
 from silo.platform.housekeeping import Housekeeper
@@ -39,3 +40,4 @@ class Services:
     workflows: WorkflowsEngine
     factory: AccountFactory
     tables: TablesEngine
+    account_events: AccountEvents

@@ -401,7 +401,8 @@ fleet_operation_targets = sa.Table(
 fleet_management_events = sa.Table(
     "fleet_management_events",
     metadata,
-    # The management event bus's log until the events service delivers it (issue 5).
+    # The log of the fleet's management events; each is also put on the management account's
+    # default event bus in the same transaction (silo.events), where rules react to it.
     sa.Column("event_id", sa.String(40), primary_key=True),
     sa.Column("at", UtcDateTime, nullable=False, index=True),
     sa.Column("source", sa.String(64), nullable=False),

@@ -92,6 +92,10 @@ def test_lists_filter_by_time(api: Api, failed: tuple[Tenant, dict[str, Any]]) -
         (f"{FLEET}/redrive", {"entry_id": "x"}, "entry_id"),
         (f"{FLEET}/123456789012/x/redrive", {"force": "yes"}, "force"),
         (f"{FLEET}/42/x/redrive", {}, "account_id"),
+        (f"{FLEET}/purge", {"account_id": "42"}, "account_id"),
+        (f"{FLEET}/purge", {"until": "tomorrow"}, "until"),
+        (f"{FLEET}/purge", {"all": "yes"}, "all"),
+        (f"{FLEET}/purge", {"limit": 5}, "limit"),
     ],
 )
 def test_bad_redrive_requests_are_400(api: Api, path: str, body: dict[str, Any], says: str) -> None:

@@ -90,6 +90,28 @@ def test_account_keys_cannot_use_the_fleet_queue(
     assert a.api.get(f"{FLEET}/{a.account_id}/{entry['entry_id']}", 403)["code"] == "AccessDenied"
 
 
+def test_the_management_plane_purges_matching_entries(
+    api: Api, two: tuple[Tenant, Tenant, dict[str, Any], dict[str, Any]]
+) -> None:
+    a, b, _, other = two
+    assert a.api.post(f"{FLEET}/purge", {"account_id": a.account_id}, 403)["code"] == "AccessDenied"
+    refused = api.post(f"{FLEET}/purge", {}, 400)
+    assert refused["details"] == {"field": "all"} and "all: true" in refused["message"]
+    assert api.post(f"{FLEET}/purge", {"account_id": a.account_id, "reason": "EventLoop"}) == {"purged": 0}
+
+    assert api.post(f"{FLEET}/purge", {"account_id": a.account_id}) == {"purged": 1}
+    assert a.api.get(OWN)["items"] == []
+    assert b.api.get(OWN)["items"] == [other]  # another account's entries stay
+    audit = api.get("/v1/mgmt/audit", params={"action": "dlq:Purge"})["items"]
+    assert [(e["account_id"], e["details"]) for e in audit] == [  # newest first
+        (a.account_id, {"count": 1}),
+        (a.account_id, {"count": 0}),
+    ]
+
+    assert api.post(f"{FLEET}/purge", {"all": True}) == {"purged": 1}
+    assert api.get(FLEET)["items"] == []
+
+
 @pytest.mark.parametrize(
     ("path", "params", "says"),
     [

@@ -1,4 +1,5 @@
-"""``silo dlq redrive`` (management key: one entry, or ``--all`` matching ones), ``list --since/--until``."""
+"""``silo dlq redrive`` (management key: one entry, or ``--all`` matching ones), ``purge``,
+``list --since/--until``."""
 
 from __future__ import annotations
 
@@ -54,9 +55,22 @@ def test_list_filters_by_time(cli: Cli, member: Member, source: Callable[[str], 
         assert caller.json("dlq", "list", "--until", before)["items"] == []
 
 
+def test_purge_deletes_the_matching_entries(cli: Cli, member: Member, source: Callable[[str], Path]) -> None:
+    entry = _failed(member, source)
+    denied = member.cli("dlq", "purge", "--account", member.account_id)
+    assert denied.exit_code == 1 and denied.stderr.startswith("error: AccessDenied: ")
+    assert cli.json("dlq", "purge", "--account", member.account_id, "--reason", "EventLoop") == {"purged": 0}
+    assert member.cli.json("dlq", "list")["items"] == [entry]
+    shown = cli.ok("dlq", "purge", "--account", member.account_id, "--source", "functions:async").stdout
+    assert "purged 1 dead letters" in shown
+    assert member.cli.json("dlq", "list")["items"] == []
+    assert cli.json("dlq", "purge", "--all") == {"purged": 0}
+
+
 @pytest.mark.parametrize(
     "args",
     [
+        ["dlq", "purge", "--all", "--reason", "x"],
         ["dlq", "redrive", "e"],  # no --account
         ["dlq", "redrive", "--account", "123456789012"],  # neither ENTRY_ID nor --all
         ["dlq", "redrive", "e", "--all", "--account", "123456789012"],

@@ -87,6 +87,14 @@ def test_resources_and_detail_are_not_required(local: Cli) -> None:
     assert _test(local, {"source": ["com.example.shop"]}, bare)[:2] == (0, '{"matches": true}\n')
 
 
+def test_json_is_accepted_and_the_last_line_is_the_answer(local: Cli) -> None:
+    result = local(
+        "events", "test-pattern", "--json", "--pattern", json.dumps(BIG_ORDERS), "--event", json.dumps(EVENT)
+    )
+    assert result.exit_code == 0
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"matches": True}
+
+
 def test_at_path_reads_either_argument_from_a_file(local: Cli, tmp_path: Path) -> None:
     pattern, event = tmp_path / "pattern.json", tmp_path / "event.json"
     pattern.write_text(json.dumps(BIG_ORDERS, indent=2) + "\n")

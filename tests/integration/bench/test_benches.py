@@ -32,9 +32,28 @@ def test_the_cli_prints_one_json_object_last(count: int) -> None:
 
 
 def test_bench_schedules_prints_the_issue_fields() -> None:
-    out = CliRunner().invoke(app, ["bench", "schedules", "--schedules", "3000", "--json"])
+    args = ["bench", "schedules", "--schedules", "3000", "--period-s", "300", "--window-s", "600", "--json"]
+    out = CliRunner().invoke(app, args)
     assert out.exit_code == 0, out.output
     parsed = json.loads(out.output.strip().splitlines()[-1])
+    assert {
+        "peak_per_s",
+        "mean_per_s",
+        "peak_to_mean",
+        "peak_to_mean_unjittered",
+        "bytes_per_schedule",
+    } <= set(parsed)
+    assert (parsed["schedules"], parsed["period_s"], parsed["window_s"]) == (3000, 300, 600)
+    assert parsed["mean_per_s"] == 10.0  # 3,000 schedules, each once every 300 s
     assert parsed["peak_to_mean_unjittered"] == 300.0
     assert parsed["peak_to_mean"] < 3
     assert 0 < parsed["bytes_per_schedule"] < 1000
+
+
+def test_bench_events_prints_the_issue_fields() -> None:
+    args = ["bench", "events", "--rules", "50", "--events", "500", "--delivered", "20", "--json"]
+    out = CliRunner().invoke(app, args)
+    assert out.exit_code == 0, out.output
+    parsed = json.loads(out.output.strip().splitlines()[-1])
+    assert (parsed["rules"], parsed["events"], parsed["delivered_events"]) == (50, 500, 20)
+    assert parsed["match_events_per_s"] > 0 and parsed["delivered_events_per_s"] > 0

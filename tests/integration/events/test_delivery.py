@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -108,10 +109,44 @@ def test_a_missing_function_is_retried_then_dead_lettered_with_its_account(
     assert dead.target["function"] == "ghost"
     assert dead.target["rule"] == "big-orders"
     assert json.loads(dead.payload)["detail"] == {"total": 500}
-    wait_until(lambda: shop.events.rule_metrics("big-orders").get("DeadLetterInvocations") is not None)
+    wait_until(lambda: shop.events.rule_metrics("big-orders").get("InvocationsSentToDlq") is not None)
     metrics = shop.events.rule_metrics("big-orders")
-    assert metrics["MatchedEvents"].sum == 1
-    assert metrics["DeadLetterInvocations"].sum == 1
+    # As EventBridge counts them: "rec" was invoked, "ghost" was invoked and failed for good (an
+    # Invocation and a FailedInvocation, not a DeadLetterInvocation: that is for targets never invoked).
+    assert {name: point.sum for name, point in metrics.items()} == {
+        "MatchedEvents": 1,
+        "TriggeredRules": 1,
+        "Invocations": 2,
+        "FailedInvocations": 1,
+        "InvocationsSentToDlq": 1,
+    }
+
+
+def test_an_event_older_than_its_maximum_age_is_dead_lettered_without_more_retries(
+    platform: Platform, mgmt: ManagementHandle, shop: AccountHandle
+) -> None:
+    platform.events.retry_base = timedelta(seconds=120)  # the first retry would come after 60-120 s
+    policy = {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 60}
+    shop.events.put_targets(
+        "big-orders", [{"Id": "ghost", "Arn": function_arn(shop, "ghost"), "RetryPolicy": policy}]
+    )
+    shop.events.put_events([entry({"total": 500})])
+    wait_until(lambda: bool(mgmt.dead_letters(DeadLetterFilter(source="events")).items))
+    [dead] = mgmt.dead_letters(DeadLetterFilter(source="events")).items
+    assert (dead.account_id, dead.reason, dead.attempts) == (shop.account_id, "EventAgeExceeded", 1)
+    assert dead.target["target_id"] == "ghost"
+    assert mgmt.dead_letters(DeadLetterFilter(source="events", reason="RetriesExhausted")).items == []
+
+
+def test_every_matched_event_and_triggered_rule_is_counted(shop: AccountHandle, outbox: Path) -> None:
+    shop.events.put_rule("all-shop", event_pattern={"source": ["shop"]})  # no targets: matched all the same
+    shop.events.put_events([entry({"total": 150}), entry({"total": 5}), entry({"total": 1}, source="x")])
+    wait_until(lambda: len(received(outbox)) == 1)
+    wait_until(lambda: shop.events.rule_metrics("big-orders").get("Invocations") is not None)
+    big = {name: point.sum for name, point in shop.events.rule_metrics("big-orders").items()}
+    assert big == {"MatchedEvents": 1, "TriggeredRules": 1, "Invocations": 1}
+    every = {name: point.sum for name, point in shop.events.rule_metrics("all-shop").items()}
+    assert every == {"MatchedEvents": 2, "TriggeredRules": 2}
 
 
 def test_targets_must_be_in_the_rules_account(

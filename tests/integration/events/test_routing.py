@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from silo.errors import ValidationError
 from silo.events.models import MAX_HOPS
 from silo.platform import AccountHandle, ManagementHandle, Platform
 from silo.settings import Settings
+from silo.store import utcnow
 from tests.helpers.functions import deploy, wait_until
 from tests.integration.events.test_delivery import RECORDER, entry, function_arn, received
 
@@ -66,6 +68,12 @@ def test_a_loop_between_buses_ends_in_the_dlq(mgmt: ManagementHandle, shop: Acco
     assert dead.account_id == shop.account_id
     assert dead.target["type"] == "bus"
     assert str(MAX_HOPS) in dead.error["message"]  # type: ignore[index]
+    # The looping target was never invoked: a DeadLetterInvocation, not a failed Invocation.
+    rule, bus = dead.target["rule"], dead.target["event_bus"]
+    wait_until(lambda: shop.events.rule_metrics(rule, bus).get("InvocationsSentToDlq") is not None)
+    looped = {name: point.sum for name, point in shop.events.rule_metrics(rule, bus).items()}
+    assert looped["DeadLetterInvocations"] == 1 and looped["InvocationsSentToDlq"] == 1
+    assert "FailedInvocations" not in looped
 
 
 def test_tenants_cannot_send_platform_events(shop: AccountHandle) -> None:
@@ -89,6 +97,32 @@ def test_accepted_events_survive_a_restart(
         assert sorted(json.dumps(r["event"]["detail"]) for r in received(outbox)) == [  # type: ignore[index]
             json.dumps({"n": n}) for n in range(5)
         ]
+    finally:
+        reopened.close()
+
+
+def test_deliveries_leased_to_a_process_that_died_are_delivered_when_the_lease_runs_out(
+    settings: Settings,
+    platform: Platform,
+    shop: AccountHandle,
+    outbox: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    shop.events.put_rule("all", event_pattern={"source": ["shop"]})
+    shop.events.put_targets("all", [{"Id": "rec", "Arn": function_arn(shop, "recorder")}])
+    platform.events.dispatcher.lease = timedelta(seconds=1)
+    # The process "dies" between committing PutEvents (its rows leased to itself) and delivering them.
+    monkeypatch.setattr(platform.events, "run_deliveries", lambda rows: None)
+    shop.events.put_events([entry({"n": n}) for n in range(3)])
+    assert platform.events.queue.pending() == 3
+    due = platform.events.queue.next_due()
+    assert due is not None and due > utcnow()  # leased: not due for anyone else yet
+    platform.close()
+    reopened = Platform.open(settings)
+    try:
+        wait_until(lambda: len(received(outbox)) == 3)
+        assert sorted(r["event"]["detail"]["n"] for r in received(outbox)) == [0, 1, 2]  # type: ignore[index]
+        wait_until(lambda: reopened.events.queue.pending() == 0)
     finally:
         reopened.close()
 
