@@ -140,6 +140,19 @@ def transact(caller: Api, t: Tenants) -> None:
     assert "by" not in caller.post(op(MINE, "get-item"), {"Key": KEY})["Item"]
 
 
+def transact_get(caller: Api, t: Tenants) -> None:
+    for table in (SHARED, t.b_arn):
+        gets = [{"Get": {"TableName": MINE, "Key": KEY}}, {"Get": {"TableName": table, "Key": KEY}}]
+        answer = caller.post(
+            f"{TABLES}/transact-get-items", {"TransactItems": gets}, 404 if table == SHARED else 400
+        )
+        (not_found if table == SHARED else not_a_name)(answer, t)
+    mine = caller.post(
+        f"{TABLES}/transact-get-items", {"TransactItems": [{"Get": {"TableName": MINE, "Key": KEY}}]}
+    )
+    assert mine["Responses"][0]["Item"]["owner"] == "a"
+
+
 READ = {"KeyConditionExpression": "customer = :c", "ExpressionAttributeValues": {":c": "ann"}}
 TYPED_READ = {"KeyConditionExpression": "customer = :c", "ExpressionAttributeValues": {":c": {"S": "ann"}}}
 Check = Callable[[Api, Tenants], None]
@@ -168,6 +181,7 @@ CASES: dict[tuple[str, str], Check] = {
     ("POST", f"{TABLES}/batch-get-item"): batch_get,
     ("POST", f"{TABLES}/batch-write-item"): batch_write,
     ("POST", f"{TABLES}/transact-write-items"): transact,
+    ("POST", f"{TABLES}/transact-get-items"): transact_get,
 }
 
 

@@ -39,6 +39,8 @@ from silo.api.table_schemas import (
     TimeToLiveUpdate,
     TimeToLiveUpdated,
     TransactAnswer,
+    TransactGetAnswer,
+    TransactGetItems,
     TransactWriteItems,
     UpdateItem,
 )
@@ -191,3 +193,9 @@ def transact_write_items(body: TransactWriteItems, account: OwnAccount, fmt: For
     """TransactWriteItems; a condition that does not hold cancels it all: 400
     TransactionCanceledException with one reason per action in ``details.cancellation_reasons``."""
     return _items(account, Tables.transact_write_items, _request(None, body), fmt)
+
+
+@router.post("/transact-get-items", response_model=TransactGetAnswer, response_model_exclude_unset=True)
+def transact_get_items(body: TransactGetItems, account: OwnAccount, fmt: Format = DOCUMENT) -> Any:
+    """TransactGetItems: the items of up to 100 keys, read at one point in time, in the order asked."""
+    return _items(account, Tables.transact_get_items, _request(None, body), fmt)

@@ -207,6 +207,23 @@ class TransactWriteItems(RequestBody):
     TransactItems: list[TransactItem]
 
 
+class TransactGet(RequestBody):
+    TableName: Text
+    Key: Document
+    ProjectionExpression: Text | None = None
+    ExpressionAttributeNames: Names | None = None
+
+
+class TransactGetItem(RequestBody):
+    Get: TransactGet
+
+
+class TransactGetItems(RequestBody):
+    """TransactGetItems: up to 100 gets, read at one point in time."""
+
+    TransactItems: list[TransactGetItem]
+
+
 # --- answers -------------------------------------------------------------------------------------
 class TableAnswer(BaseModel):
     Table: dict[str, Any] = Field(description="DescribeTable's TableDescription.")
@@ -259,3 +276,9 @@ class BatchWriteAnswer(BaseModel):
 
 class TransactAnswer(BaseModel):
     """An empty object: every action was applied."""
+
+
+class TransactGetAnswer(BaseModel):
+    Responses: list[ItemAnswer] = Field(
+        description="One per Get, in order: {Item} or {} where there is no such item."
+    )

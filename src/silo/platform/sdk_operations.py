@@ -25,6 +25,7 @@ TABLE_OPERATIONS: dict[str, Callable[[Tables, Mapping[str, Any]], dict[str, Any]
     "batch_get_item": Tables.batch_get_item,
     "batch_write_item": Tables.batch_write_item,
     "transact_write_items": Tables.transact_write_items,
+    "transact_get_items": Tables.transact_get_items,
 }
 """What ``silo.sdk``'s table client may ask for; requests and answers in DynamoDB's typed JSON (the
 SDK converts documents itself)."""

@@ -4,7 +4,9 @@ integrations call DynamoDB.
 * ``arn:aws:states:::dynamodb:getItem`` (``putItem``, ``updateItem``, ``deleteItem``): the optimized
   integration, request-response only;
 * ``arn:aws:states:::aws-sdk:dynamodb:getItem`` (``putItem``, ``updateItem``, ``deleteItem``,
-  ``query``, ``scan``): the AWS SDK integration.
+  ``query``, ``scan``, ``batchGetItem``, ``batchWriteItem``, ``transactGetItems``,
+  ``transactWriteItems``): the AWS SDK integration. Inside batches and transactions a table is named
+  by its name only (an ARN there is not a valid table name).
 
 ``arn:silo:states:::...`` is accepted for either. The task's input (its ``Parameters``, resolved) is
 DynamoDB's request with typed JSON values (``{"TableName": "orders", "Item": {"id": {"S": "1"}}}``)
@@ -34,7 +36,15 @@ from silo.workflows.errors import TASK_FAILED, StatesError
 OPTIMIZED = "arn:aws:states:::dynamodb:"
 SDK = "arn:aws:states:::aws-sdk:dynamodb:"
 _OPTIMIZED_ACTIONS = ("getItem", "putItem", "updateItem", "deleteItem")
-_SDK_ACTIONS = (*_OPTIMIZED_ACTIONS, "query", "scan")
+_SDK_ACTIONS = (
+    *_OPTIMIZED_ACTIONS,
+    "query",
+    "scan",
+    "batchGetItem",
+    "batchWriteItem",
+    "transactGetItems",
+    "transactWriteItems",
+)
 _CALLS: dict[str, Callable[[Tables, dict[str, Any]], dict[str, Any]]] = {
     "getItem": Tables.get_item,
     "putItem": Tables.put_item,
@@ -42,6 +52,10 @@ _CALLS: dict[str, Callable[[Tables, dict[str, Any]], dict[str, Any]]] = {
     "deleteItem": Tables.delete_item,
     "query": Tables.query,
     "scan": Tables.scan,
+    "batchGetItem": Tables.batch_get_item,
+    "batchWriteItem": Tables.batch_write_item,
+    "transactGetItems": Tables.transact_get_items,
+    "transactWriteItems": Tables.transact_write_items,
 }
 _TABLE_ARN = re.compile(
     r"^arn:(?:silo|aws):dynamodb:[a-z0-9-]+:(?P<account>\d{12}):table/(?P<name>[A-Za-z0-9_.-]{3,255})$"

@@ -205,6 +205,11 @@ class Client:
         ``details["cancellation_reasons"]``."""
         return self._tables("transact_write_items", request)
 
+    def transact_get_items(self, **request: Any) -> dict[str, Any]:
+        """TransactGetItems: ``TransactItems=[{"Get": {"TableName": ..., "Key": ...}}, ...]``, read at
+        one point in time; ``Responses`` in the same order, ``{}`` where there is no such item."""
+        return self._tables("transact_get_items", request)
+
     def _tables(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
         from silo.sdk.tables import call
 

@@ -8,8 +8,9 @@ everything else (expressions, names, counts) as it is:
 
 * requests: ``Item``, ``Key``, ``ExclusiveStartKey``, ``ExpressionAttributeValues``, and the same
   inside ``RequestItems`` (``Keys``, ``PutRequest.Item``, ``DeleteRequest.Key``) and
-  ``TransactItems`` (``Put``, ``Update``, ``Delete``, ``ConditionCheck``);
-* answers: ``Item``, ``Attributes``, ``Items``, ``LastEvaluatedKey``, ``Responses``,
+  ``TransactItems`` (``Put``, ``Update``, ``Delete``, ``ConditionCheck``, ``Get``);
+* answers: ``Item``, ``Attributes``, ``Items``, ``LastEvaluatedKey``, ``Responses`` (BatchGetItem's
+  table -> items, TransactGetItems' list of ``{"Item": ...}``),
   ``UnprocessedKeys``, ``UnprocessedItems``, and the ``Item`` of a failed condition or of a
   transaction's cancellation reasons (error details).
 
@@ -32,7 +33,7 @@ from silo.tables.values import from_typed, to_item
 
 ITEM_FIELDS = ("Item", "Key", "ExclusiveStartKey", "ExpressionAttributeValues")
 ANSWER_ITEM_FIELDS = ("Item", "Attributes", "LastEvaluatedKey")
-TRANSACT_KINDS = ("Put", "Update", "Delete", "ConditionCheck")
+TRANSACT_KINDS = ("Put", "Update", "Delete", "ConditionCheck", "Get")
 
 
 # --- requests ------------------------------------------------------------------------------------
@@ -110,6 +111,13 @@ def document_answer(answer: Mapping[str, Any], *, for_json: bool = False) -> dic
             converted[field] = document(answer[field], for_json=for_json)
     if isinstance(answer.get("Items"), list):
         converted["Items"] = [document(item, for_json=for_json) for item in answer["Items"]]
+    if isinstance(answer.get("Responses"), list):
+        converted["Responses"] = [
+            {**response, "Item": document(response["Item"], for_json=for_json)}
+            if isinstance(response, Mapping) and isinstance(response.get("Item"), Mapping)
+            else response
+            for response in answer["Responses"]
+        ]
     if isinstance(answer.get("Responses"), Mapping):
         converted["Responses"] = {
             name: [document(item, for_json=for_json) for item in items]

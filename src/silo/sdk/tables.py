@@ -46,6 +46,7 @@ FIELDS: dict[str, frozenset[str]] = {
     "batch_get_item": frozenset({"RequestItems"}),
     "batch_write_item": frozenset({"RequestItems"}),
     "transact_write_items": frozenset({"TransactItems"}),
+    "transact_get_items": frozenset({"TransactItems"}),
 }
 """The parameters of each operation (besides ``TableName``, which the ``Table`` fills in)."""
 ONE_TABLE = frozenset({"get_item", "put_item", "update_item", "delete_item", "query", "scan"})

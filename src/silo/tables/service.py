@@ -25,7 +25,7 @@ from silo.tables.expressions import (
 from silo.tables.keys import check_key, encoded_key
 from silo.tables.models import STREAM_VIEWS, StreamSpec, TableInfo, check_table_name
 from silo.tables.repository import TablesRepository, stream_json
-from silo.tables.transactions import Transaction
+from silo.tables.transactions import Transaction, parse_gets
 from silo.tables.values import check_item
 from silo.tables.writes import TableChanges, expires_at, is_expired
 
@@ -328,6 +328,38 @@ class Tables:
             for changes in changed:
                 self._engine.written(conn, changes)
         return {}
+
+    def transact_get_items(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """Up to 100 items of the account's tables read in one transaction: ``Responses`` in the
+        order asked, ``{}`` for an item that does not exist."""
+        gets = parse_gets(request)
+        with self._engine.store.read() as conn:
+            wanted: dict[str, list[tuple[str, str]]] = {}
+            tables: dict[str, TableInfo] = {}
+            keys: list[tuple[str, str]] = []
+            seen: set[tuple[str, tuple[str, str]]] = set()
+            for get in gets:
+                if get.table not in tables:
+                    tables[get.table] = self._table_for_read(get.table, "dynamodb:TransactGetItems", conn)
+                key = check_key(get.key, tables[get.table].keys, f"{get.where}.Key")
+                if (get.table, key) in seen:
+                    raise ValidationException(
+                        "Transaction request cannot include multiple operations on one item", field=get.where
+                    )
+                seen.add((get.table, key))
+                wanted.setdefault(get.table, []).append(key)
+                keys.append(key)
+            found = {
+                name: self._repo.get_items(conn, name, table_keys) for name, table_keys in wanted.items()
+            }
+        responses: list[dict[str, Any]] = []
+        for get, key in zip(gets, keys, strict=True):
+            item = found[get.table].get(key)
+            if item is None or _expired(item, tables[get.table]):
+                responses.append({})
+            else:
+                responses.append({"Item": item if get.projection is None else get.projection(item)})
+        return {"Responses": responses}
 
     def sweep_expired(self, name: str, keys: list[tuple[str, str]]) -> None:
         """(Time-to-live sweep.) Delete these items if they are still expired; their stream gets

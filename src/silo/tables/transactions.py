@@ -1,8 +1,10 @@
-"""``TransactWriteItems``: up to 100 puts, updates, deletes and condition checks, all or nothing.
+"""``TransactWriteItems``: up to 100 puts, updates, deletes and condition checks, all or nothing;
+``TransactGetItems``: up to 100 gets read at one point in time.
 
 Every condition is evaluated against the items as they are before any change; if one fails,
 nothing is written and the answer lists a reason per operation (DynamoDB's
-``CancellationReasons``).
+``CancellationReasons``). The gets of a ``TransactGetItems`` run in one read transaction, so no
+write lands between two of them.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import sqlalchemy as sa
 
 from silo.tables import reads
 from silo.tables.errors import TransactionCanceled, ValidationException
-from silo.tables.expressions import parse_condition, parse_update
+from silo.tables.expressions import parse_condition, parse_projection, parse_update
 from silo.tables.keys import check_key, encoded_key
 from silo.tables.models import check_table_name
 from silo.tables.values import check_item
@@ -140,3 +142,43 @@ def _operation(entry: Any, where: str) -> Operation:
         condition=condition,
         return_old_on_failure=body.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD",
     )
+
+
+@dataclass(frozen=True)
+class Get:
+    """One ``Get`` of a ``TransactGetItems``: its table, raw key and projection (if any)."""
+
+    table: str
+    where: str
+    key: Any
+    projection: Callable[[dict[str, Any]], dict[str, Any]] | None
+
+
+def parse_gets(request: Mapping[str, Any]) -> tuple[Get, ...]:
+    """The gets of a ``TransactGetItems`` request, checked (``TransactItems[i].Get`` named in errors)."""
+    entries = request.get("TransactItems") if isinstance(request, Mapping) else None
+    if not isinstance(entries, list) or not 1 <= len(entries) <= MAX_OPERATIONS:
+        raise ValidationException(
+            f"TransactItems: a list of 1 to {MAX_OPERATIONS} Get operations", field="TransactItems"
+        )
+    return tuple(_get(entry, f"TransactItems[{i}]") for i, entry in enumerate(entries))
+
+
+def _get(entry: Any, where: str) -> Get:
+    if not isinstance(entry, Mapping) or list(entry) != ["Get"]:
+        raise ValidationException(f"{where}: exactly one Get", field=where)
+    body = entry["Get"]
+    at = f"{where}.Get"
+    if not isinstance(body, Mapping):
+        raise ValidationException(f"{at}: an object", field=at)
+    unknown = sorted(set(body) - {"TableName", "Key", "ProjectionExpression", "ExpressionAttributeNames"})
+    if unknown:
+        raise ValidationException(f"{at}.{unknown[0]}: not a parameter of Get", field=at)
+    table = check_table_name(body.get("TableName"), f"{at}.TableName")
+    ctx = reads.context_of(body)
+    text = body.get("ProjectionExpression")
+    projection = None
+    if text is not None:
+        projection = parse_projection(reads.expression_text(text, f"{at}.ProjectionExpression"), ctx).apply
+    reads.check_unused(ctx)
+    return Get(table, at, body.get("Key"), projection)

@@ -325,6 +325,19 @@ def test_transactions_and_batches(own: Api) -> None:
         "Responses": {"orders": [key | {"amount": 5}], "stock": [{"qty": 9}]},
         "UnprocessedKeys": {},
     }
+    gets = [
+        {"Get": {"TableName": "stock", "Key": stock_key, "ProjectionExpression": "qty"}},
+        {"Get": {"TableName": "orders", "Key": {"customer": "bob", "order": 1}}},
+        {"Get": {"TableName": "orders", "Key": key}},
+    ]
+    read = own.post(f"{TABLES}/transact-get-items", {"TransactItems": gets})
+    assert read == {"Responses": [{"Item": {"qty": 9}}, {}, {"Item": key | {"amount": 5}}]}
+    typed_get = {"TableName": "stock", "Key": {"customer": {"S": "shop"}, "order": {"N": "1"}}}
+    typed_get["ProjectionExpression"] = "qty"
+    typed = own.post(f"{TABLES}/transact-get-items", {"TransactItems": [{"Get": typed_get}]}, params=TYPED)
+    assert typed == {"Responses": [{"Item": {"qty": {"N": "9"}}}]}
+    bad = own.post(f"{TABLES}/transact-get-items", {"TransactItems": [{"Get": {"TableName": "orders"}}]}, 400)
+    assert bad["details"]["errors"][0]["field"] == "body.TransactItems[0].Get.Key"
     too_many = [{"PutRequest": {"Item": {"customer": "x", "order": n}}} for n in range(26)]
     refused = own.post(f"{TABLES}/batch-write-item", {"RequestItems": {"orders": too_many}}, 400)
     assert refused["code"] == "ValidationException" and "25" in refused["message"]

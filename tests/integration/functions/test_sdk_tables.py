@@ -62,6 +62,11 @@ def handler(event, context):
         {"ConditionCheck": {"TableName": "orders", "Key": {"customer": "ann", "order": 1},
                             "ConditionExpression": "qty > :q", "ExpressionAttributeValues": {":q": 99}}},
     ]))
+    out["transact_get"] = client.transact_get_items(TransactItems=[
+        {"Get": {"TableName": "orders", "Key": {"customer": "ann", "order": 1},
+                 "ProjectionExpression": "qty"}},
+        {"Get": {"TableName": "orders", "Key": {"customer": "bob", "order": 1}}},
+    ])["Responses"]
     orders.batch_write([{"customer": "cy", "order": n} for n in range(1, 31)])
     out["batch_get"] = len(orders.batch_get([{"customer": "cy", "order": n} for n in range(1, 31)]))
     page = orders.query(KeyConditionExpression="customer = :c", ExpressionAttributeValues={":c": "cy"},
@@ -115,6 +120,7 @@ def test_a_handler_uses_its_own_account_tables_only(
     assert out["condition"] == ["ConditionalCheckFailedException", "a", []]
     assert out["transaction"] == ["TransactionCanceledException", None, ["None", "ConditionalCheckFailed"]]
     assert out["batch_get"] == 30
+    assert out["transact_get"] == [{"Item": {"qty": 4}}, {}]
     assert out["query"] == [30, 10, True]
     assert out["b_only"][0] == "ResourceNotFoundException"
     assert "TableName" in out["unknown_arg"]

@@ -179,6 +179,60 @@ def test_a_transaction_with_one_failed_condition_writes_nothing(shop: AccountHan
     assert tables.scan({"TableName": "orders"})["Count"] == 2
 
 
+def test_transact_get_reads_items_in_the_order_asked(shop: AccountHandle) -> None:
+    tables = shop.tables
+    tables.create_table(orders_table(TableName="archive"))
+    tables.put_item({"TableName": "orders", "Item": order("ann", 1, amount=10)})
+    tables.put_item({"TableName": "archive", "Item": order("bob", 7)})
+    gets = [
+        {"Get": {"TableName": "archive", "Key": {"customer": {"S": "bob"}, "order": {"N": "7"}}}},
+        {"Get": {"TableName": "orders", "Key": {"customer": {"S": "nobody"}, "order": {"N": "1"}}}},
+        {
+            "Get": {
+                "TableName": "orders",
+                "Key": KEY,
+                "ProjectionExpression": "#a, customer",
+                "ExpressionAttributeNames": {"#a": "amount"},
+            }
+        },
+    ]
+    answer = tables.transact_get_items({"TransactItems": gets})
+    assert answer == {
+        "Responses": [
+            {"Item": order("bob", 7)},
+            {},
+            {"Item": {"amount": {"N": "10"}, "customer": {"S": "ann"}}},
+        ]
+    }
+
+
+@pytest.mark.parametrize(
+    ("items", "where"),
+    [
+        ([], "TransactItems"),
+        ([{"Get": {"TableName": "orders", "Key": KEY}}] * 2, "TransactItems[1].Get"),
+        ([{"Put": {"TableName": "orders", "Item": order("ann", 1)}}], "TransactItems[0]"),
+        ([{"Get": {"TableName": "orders", "Key": KEY, "ConditionExpression": "x"}}], "TransactItems[0].Get"),
+        ([{"Get": {"TableName": "orders", "Key": {"customer": {"S": "a"}}}}], "TransactItems[0].Get.Key"),
+        (
+            [{"Get": {"TableName": "orders", "Key": KEY, "ExpressionAttributeNames": {"#x": "x"}}}],
+            "ExpressionAttributeNames",
+        ),
+        ([{"Get": {"TableName": "orders", "Key": KEY}}] * 101, "TransactItems"),
+    ],
+)
+def test_a_bad_transact_get_names_what_is_wrong(shop: AccountHandle, items: list[Any], where: str) -> None:
+    with pytest.raises(ValidationException) as refused:
+        shop.tables.transact_get_items({"TransactItems": items})
+    assert where in str(refused.value.to_dict())  # in the message, or as its field
+
+
+def test_transact_get_of_a_missing_table_is_not_found(shop: AccountHandle) -> None:
+    gets = [{"Get": {"TableName": "orders", "Key": KEY}}, {"Get": {"TableName": "nope", "Key": KEY}}]
+    with pytest.raises(ResourceNotFound):
+        shop.tables.transact_get_items({"TransactItems": gets})
+
+
 def test_expired_items_disappear(shop: AccountHandle) -> None:
     tables = shop.tables
     tables.update_time_to_live("orders", {"Enabled": True, "AttributeName": "expires"})

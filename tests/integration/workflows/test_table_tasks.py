@@ -175,6 +175,15 @@ def test_the_sdk_integration_queries_and_names_errors_as_step_functions_does(sho
     assert done.output["Error"] == "DynamoDb.ConditionalCheckFailedException"
     done = run(shop, one_task("arn:aws:states:::aws-sdk:dynamodb:scan", {"TableName": "orders"}), {}, "scan")
     assert done.output["Count"] == 4
+    bob = {"customer": {"S": "bob"}, "order": {"N": "2"}}
+    gets = {"TransactItems": [{"Get": {"TableName": "orders", "Key": bob}}]}
+    done = run(shop, one_task("arn:aws:states:::aws-sdk:dynamodb:transactGetItems", gets), {}, "tget")
+    assert done.output == {"Responses": [{"Item": order("bob", 2, "CLOSED")}]}
+    writes = {"RequestItems": {"orders": [{"DeleteRequest": {"Key": bob}}]}}
+    done = run(shop, one_task("arn:aws:states:::aws-sdk:dynamodb:batchWriteItem", writes), {}, "bwrite")
+    assert done.status == "SUCCEEDED"
+    done = run(shop, one_task("arn:aws:states:::aws-sdk:dynamodb:transactGetItems", gets), {}, "tget2")
+    assert done.output == {"Responses": [{}]}
 
 
 @pytest.mark.parametrize(

@@ -74,6 +74,8 @@ def test_answers_as_python_or_json_values() -> None:
     assert as_json["LastEvaluatedKey"] == {"i": 10} and as_json["Count"] == 1
     assert as_json["UnprocessedKeys"] == {"t": {"Keys": [{"i": 1}]}}
     assert as_json["UnprocessedItems"] == {"t": [{"PutRequest": {"Item": {"i": 1}}}]}
+    gets = document_answer({"Responses": [{"Item": item}, {}]}, for_json=True)
+    assert gets == {"Responses": [{"Item": {"n": 2.5, "b": "AAE=", "s": [1, 3], "i": 10}}, {}]}
     details = {"cancellation_reasons": [{"Code": "None"}, {"Code": "X", "Item": {"i": {"N": "1"}}}]}
     assert document_details(details)["cancellation_reasons"][1]["Item"] == {"i": 1}
     assert document_details({"Item": {"i": {"S": "a"}}, "field": "Key"}) == {
@@ -94,6 +96,7 @@ def test_answers_as_python_or_json_values() -> None:
         ("batch_get_item", table_schemas.BatchGetItem),
         ("batch_write_item", table_schemas.BatchWriteItem),
         ("transact_write_items", table_schemas.TransactWriteItems),
+        ("transact_get_items", table_schemas.TransactGetItems),
     ],
 )
 def test_the_sdk_takes_the_parameters_the_api_takes(operation: str, body: type) -> None:
