@@ -3,7 +3,8 @@
     ValidationError (400)
     ├── InvalidPattern (400 InvalidEventPattern)     an event pattern that does not compile (PutRule)
     ├── InvalidEntry (400 InvalidEventEntry)         a PutEvents entry that cannot become an event
-    └── InvalidTargetInput (400 InvalidTargetInput)  a target's Input, InputPath or InputTransformer
+    ├── InvalidTargetInput (400 InvalidTargetInput)  a target's Input, InputPath or InputTransformer
+    └── LimitExceeded (400 LimitExceededException)   a rule would have more than 5 targets (PutTargets)
 
 Each names where the problem is (``path`` in the pattern, ``field`` of the entry or target), and the
 message starts with it: ``detail.price[0]: Bottom must be less than top``.
@@ -47,3 +48,9 @@ class InvalidTargetInput(ValidationError):
         super().__init__(f"{field}: {reason}", field=field)
         self.field = field
         self.reason = reason
+
+
+class LimitExceeded(ValidationError):
+    """A limit of EventBridge's own (``PutTargets``: five targets per rule) would be exceeded."""
+
+    code = "LimitExceededException"

@@ -13,10 +13,10 @@ import sqlalchemy as sa
 
 from silo.accounts import AccountContext, AccountGuard
 from silo.dlq import DeadLetter, Redelivery
-from silo.errors import Conflict, NotFound, SiloError, ValidationError
+from silo.errors import NotFound, SiloError, ValidationError
 from silo.events.bus_index import compile_bus
 from silo.events.entries import build_event
-from silo.events.errors import InvalidEntry
+from silo.events.errors import InvalidEntry, LimitExceeded
 from silo.events.models import (
     DEFAULT_BUS,
     MAX_ENTRIES_PER_PUT,
@@ -205,7 +205,7 @@ class Events:
             existing = {t.target_id for t in self._repo.targets(conn, bus, name)}
             total = len(existing | {t.target_id for t in checked})
             if total > MAX_TARGETS_PER_RULE:
-                raise Conflict(
+                raise LimitExceeded(
                     f"Rule {name} would have {total} targets; the limit is {MAX_TARGETS_PER_RULE}.",
                     rule=name,
                 )

@@ -283,7 +283,8 @@ def test_bad_targets_are_a_400_naming_the_target(shop: Tenant, api: Api) -> None
     five = [{"Id": f"t{n}", "Arn": recorder} for n in range(5)]
     own.put(rule_path("big", "targets"), {"targets": five}, 204)
     sixth = [{"Id": "t5", "Arn": recorder}]
-    error = own.put(rule_path("big", "targets"), {"targets": sixth}, 409)
+    error = own.put(rule_path("big", "targets"), {"targets": sixth}, 400)
+    assert error["code"] == "LimitExceededException"
     assert error["message"] == "Rule big would have 6 targets; the limit is 5."
     error = own.post(rule_path("big", "targets", "remove"), {"ids": []}, 400)
     assert error["message"].startswith("body.ids: List should have at least 1 item")
