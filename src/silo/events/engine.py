@@ -32,9 +32,10 @@ from silo.events.models import (
     rule_dimension,
     target_ref,
 )
-from silo.events.repository import scheduled_rules
+from silo.events.repository import scheduled_rule, scheduled_rules
+from silo.events.schedule_sync import RuleKey, ScheduleSync
 from silo.events.throttle import InvocationRate
-from silo.events.timer import Fire, ScheduleTimer, rule_key
+from silo.events.timer import Fire, ScheduleTimer, StaleSchedule, rule_key
 from silo.store import Store, utcnow
 from silo.telemetry import Metrics
 from silo.transport import Dispatcher
@@ -93,6 +94,9 @@ class EventsEngine:
         self._handlers: dict[TargetKind, TargetKindHandler] = {}
         self._scope_for: Callable[[str], Events] | None = None
         self.timer = ScheduleTimer(self.fire)
+        self.sync = (
+            ScheduleSync(store, self._rearm, self._rearm_all) if store.dialect == "postgresql" else None
+        )
         self.dispatcher: Dispatcher[list[Delivery]] = Dispatcher(
             self.queue, self.deliver_batch, workers=workers, lease=lease, name="silo-events"
         )
@@ -106,23 +110,46 @@ class EventsEngine:
 
     def resume(self) -> None:
         """After a restart: arm every schedule, and deliver what was accepted but not delivered."""
-        with self.store.read() as conn:
-            self.timer.load(scheduled_rules(conn))
+        self._rearm_all()
+        if self.sync is not None:
+            self.sync.start()
         if self.queue.pending():
             self.dispatcher.wake()
 
     def close(self) -> None:
+        if self.sync is not None:
+            self.sync.close()
         self.timer.stop()
         self.dispatcher.stop()
 
     # --- schedules ------------------------------------------------------------------------------
     def schedules_changed(self, account: str, rule: Rule) -> None:
+        """(After the commit.) ``rule`` was put or its state changed: arm it here, tell the others."""
         if rule.schedule is not None or rule_key(account, rule.bus, rule.name) in self.timer:
             self.timer.changed(account, rule)
+            if self.sync is not None:
+                self.sync.publish([(account, rule.bus, rule.name)])
 
     def schedules_removed(self, account: str, rule: Rule) -> None:
         if rule.schedule is not None:
             self.timer.removed(account, rule.bus, rule.name)
+            if self.sync is not None:
+                self.sync.publish([(account, rule.bus, rule.name)])
+
+    def _rearm(self, keys: list[RuleKey]) -> None:
+        """(Another node changed these rules.) Arm them as stored, or drop them."""
+        with self.store.read() as conn:
+            rules = [(key, scheduled_rule(conn, *key)) for key in keys]
+        for (account, bus, name), rule in rules:
+            if rule is None:
+                self.timer.removed(account, bus, name)
+            else:
+                self.timer.changed(account, rule)
+
+    def _rearm_all(self) -> None:
+        """(Start, and after lost notifications.) Arm every enabled schedule as stored."""
+        with self.store.read() as conn:
+            self.timer.load(scheduled_rules(conn))
 
     def fire(self, fires: Sequence[Fire]) -> None:
         """Deliver due schedule fires (the timer's batch) in one transaction."""
@@ -130,6 +157,7 @@ class EventsEngine:
         rows: list[dict[str, Any]] = []
         samples: dict[str, list[tuple[str, str, float]]] = {}
         gone: list[tuple[str, str, str]] = []
+        stale: list[StaleSchedule] = []
         with self.store.write() as conn:
             for account, bus, rule, at in fires:
                 try:
@@ -137,12 +165,17 @@ class EventsEngine:
                 except NotFound:  # deleted or disabled on another node, or the account was purged
                     gone.append((account, bus, rule))
                     continue
+                except StaleSchedule as outdated:  # changed on another node: not a fire time any more
+                    stale.append(outdated)
+                    continue
                 if fired is not None:
                     rows += fired[0]
                     samples.setdefault(account, []).extend(fired[1])
             self.queue.add(conn, rows)
         for account, bus, rule in gone:
             self.timer.removed(account, bus, rule)
+        for again in stale:
+            self.timer.changed(again.account, again.rule)
         for account, counted in samples.items():
             self.accepted(account, [], counted)
         self.run_deliveries(rows)

@@ -380,3 +380,20 @@ def scheduled_rules(conn: sa.Connection, *, batch: int = 10_000) -> Iterator[tup
         if len(rows) < batch:
             return
         after = (rows[-1].account_id, rows[-1].bus_name, rows[-1].name)
+
+
+def scheduled_rule(conn: sa.Connection, account: str, bus: str, name: str) -> Rule | None:
+    """(Another node changed it.) The rule, if it is still an enabled schedule of ``account``."""
+    c = event_rules.c
+    row = conn.execute(
+        sa.select(event_rules)
+        .where(
+            c.account_id == account,
+            c.bus_name == bus,
+            c.name == name,
+            c.schedule_expression.is_not(None),
+            c.state == RuleState.ENABLED.value,
+        )
+        .execution_options(cross_account=True)
+    ).first()
+    return None if row is None else rule_from_row(account, row)

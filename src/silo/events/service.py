@@ -40,6 +40,7 @@ from silo.events.models import (
 from silo.events.patterns import compile_pattern
 from silo.events.repository import EventsRepository
 from silo.events.target_input import compile_target_input
+from silo.events.timer import StaleSchedule, fires_at
 from silo.schedules import parse_schedule
 from silo.store import utcnow
 from silo.store.ids import new_id
@@ -340,6 +341,8 @@ class Events:
 
         Raises:
             NotFound: the rule is gone, or no longer scheduled and enabled: the timer drops it.
+            StaleSchedule: ``at`` is not a fire time of the rule's schedule as stored (it was changed
+                on another node): the timer arms it again.
         """
         try:
             self._guard.authorize("events:ScheduledInvoke", {"EventBusName": bus, "RuleName": name})
@@ -348,6 +351,8 @@ class Events:
         rule = self._repo.get_rule(conn, bus, name)
         if rule.schedule is None or rule.state is not RuleState.ENABLED:
             raise NotFound(f"Rule {name} is not an enabled schedule any more.", rule=name)
+        if not fires_at(self.context.account_id, rule, at):
+            raise StaleSchedule(self.context.account_id, rule)
         if not self._repo.claim_fire(conn, bus, name, at):
             return None
         targets = self._repo.targets(conn, bus, name)

@@ -1,10 +1,12 @@
 """``ScheduleTimer``: the one timer thread that fires every scheduled rule of the platform.
 
 It holds a :class:`ScheduleWheel` of every enabled rule with a ``ScheduleExpression`` (loaded once
-at start, kept current by PutRule/DeleteRule on this node) and sleeps until the earliest fire time;
-with no schedules it has no thread at all. Due fires are handed to ``fire`` in batches, which
-writes their deliveries durably (and, via a compare-and-set on the rule, once per fire time even
-when several nodes hold the same schedules).
+at start, kept current by PutRule/DeleteRule on this node and, on PostgreSQL, by the other nodes'
+notifications: ``schedule_sync``) and sleeps until the earliest fire time; with no schedules it has
+no thread at all. Due fires are handed to ``fire`` in batches, which writes their deliveries durably
+(and, via a compare-and-set on the rule, once per fire time even when several nodes hold the same
+schedules). A fire time the rule's current schedule would not give (it was changed elsewhere and this
+wheel has not heard) does not fire: the rule is armed again from what is stored (``fires_at``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from silo.events.models import Rule, RuleState
-from silo.schedules import FlexibleTimeWindow, ScheduleWheel, parse_schedule, schedule_key
+from silo.schedules import FlexibleTimeWindow, Schedule, ScheduleWheel, parse_schedule, schedule_key
 from silo.schedules.errors import InvalidSchedule
 from silo.store import utcnow
 
@@ -32,6 +34,40 @@ def split_key(key: str) -> tuple[str, str, str]:
     account, rest = key.split("/", 1)
     bus, rule = rest.rsplit("/", 1)
     return account, bus, rule
+
+
+class StaleSchedule(Exception):
+    """A fire of a schedule armed from an older version of its rule (``rule`` is the stored one)."""
+
+    def __init__(self, account: str, rule: Rule) -> None:
+        super().__init__(f"{account}/{rule.bus}/{rule.name}")
+        self.account = account
+        self.rule = rule
+
+
+def schedule_of(rule: Rule) -> Schedule | None:
+    """What the timer arms for ``rule``: None when it is not an enabled schedule."""
+    if rule.schedule is None or rule.state is not RuleState.ENABLED:
+        return None
+    window = None
+    if rule.schedule.window_minutes:
+        window = FlexibleTimeWindow("FLEXIBLE", rule.schedule.window_minutes)
+    return parse_schedule(rule.schedule.expression, timezone=rule.schedule.timezone, window=window)
+
+
+def fires_at(account: str, rule: Rule, at: datetime) -> bool:
+    """Whether ``at`` is a fire time of ``rule``'s schedule as it is now (with its key's offset)."""
+    try:
+        schedule = schedule_of(rule)
+    except InvalidSchedule:
+        return False
+    if schedule is None:
+        return False
+    seconds = int(at.timestamp())
+    if seconds != at.timestamp():
+        return False
+    offset = schedule.offset_for(rule_key(account, rule.bus, rule.name))
+    return schedule.next_epoch(seconds - 1, offset) == seconds
 
 
 class ScheduleTimer:
@@ -75,6 +111,11 @@ class ScheduleTimer:
         with self._cond:
             return key in self._wheel
 
+    def due(self, account: str, bus: str, rule: str) -> datetime | None:
+        """The rule's next fire time here, or None when it is not armed."""
+        with self._cond:
+            return self._wheel.due(rule_key(account, bus, rule))
+
     def next_due(self) -> datetime | None:
         with self._cond:
             return self._wheel.next_due()
@@ -87,17 +128,12 @@ class ScheduleTimer:
             self._thread.join(timeout=10)
 
     def _arm(self, account: str, rule: Rule, now: datetime) -> int:
-        if rule.schedule is None or rule.state is not RuleState.ENABLED:
-            return 0
-        window = None
-        if rule.schedule.window_minutes:
-            window = FlexibleTimeWindow("FLEXIBLE", rule.schedule.window_minutes)
         try:
-            schedule = parse_schedule(
-                rule.schedule.expression, timezone=rule.schedule.timezone, window=window
-            )
+            schedule = schedule_of(rule)
         except InvalidSchedule:  # checked when the rule was put; a time zone database change may differ
             log.exception("cannot arm schedule of rule %s/%s in %s", rule.bus, rule.name, account)
+            return 0
+        if schedule is None:
             return 0
         return int(self._wheel.add(rule_key(account, rule.bus, rule.name), schedule, now=now) is not None)
 

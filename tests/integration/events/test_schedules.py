@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from silo.errors import NotFound, ValidationError
+from silo.events.models import RuleState, ScheduleSpec
 from silo.events.timer import rule_key
 from silo.platform import AccountHandle, Platform
 from silo.store import utcnow
@@ -42,7 +44,8 @@ def test_a_one_time_schedule_fires_its_target(platform: Platform, shop: AccountH
 def test_each_fire_time_is_delivered_once(platform: Platform, shop: AccountHandle, outbox: Path) -> None:
     shop.events.put_rule("every", schedule_expression="rate(5 minutes)")
     shop.events.put_targets("every", [{"Id": "rec", "Arn": function_arn(shop, "recorder")}])
-    at = utcnow().replace(microsecond=0)
+    at = platform.events.timer.due(shop.account_id, "default", "every")
+    assert at is not None
     fire = [(shop.account_id, "default", "every", at)]
     platform.events.fire(fire)
     platform.events.fire(fire)  # a second node holding the same schedule, or a retry
@@ -114,7 +117,9 @@ def test_a_schedule_fire_delivers_its_input(platform: Platform, shop: AccountHan
         expression="rate(1 hour)",
         target={"Arn": function_arn(shop, "recorder"), "Input": '{"tick": 1}'},
     )
-    platform.events.fire([(shop.account_id, "schedules:default", "tick", utcnow().replace(microsecond=0))])
+    at = platform.events.timer.due(shop.account_id, "schedules:default", "tick")
+    assert at is not None
+    platform.events.fire([(shop.account_id, "schedules:default", "tick", at)])
     wait_until(lambda: len(received(outbox)) == 1)
     assert received(outbox)[0]["event"] == {"tick": 1}
 
@@ -141,3 +146,91 @@ def test_a_schedule_whose_rule_is_gone_leaves_the_timer_when_it_fires(
     assert key in platform.events.timer
     platform.events.fire([(shop.account_id, "default", "every", utcnow())])
     assert key not in platform.events.timer
+
+
+def test_a_schedule_changed_elsewhere_does_not_fire_at_its_old_times(
+    platform: Platform, shop: AccountHandle, outbox: Path
+) -> None:
+    shop.events.put_rule("every", schedule_expression="rate(1 hour)")
+    shop.events.put_targets("every", [{"Id": "rec", "Arn": function_arn(shop, "recorder")}])
+    old = platform.events.timer.due(shop.account_id, "default", "every")
+    assert old is not None
+    with platform.store.write() as conn:  # as another node changes it, without telling this timer
+        shop.events._repo.put_rule(
+            conn,
+            "default",
+            "every",
+            pattern=None,
+            schedule=ScheduleSpec("cron(0 3 * * ? *)"),
+            state=RuleState.ENABLED,
+            description="",
+            managed_by=None,
+        )
+    platform.events.fire([(shop.account_id, "default", "every", old)])
+    new = platform.events.timer.due(shop.account_id, "default", "every")
+    assert new is not None and (new.hour, new.minute, new.second) == (3, 0, 0)  # armed as stored now
+    platform.events.fire([(shop.account_id, "default", "every", new)])
+    wait_until(lambda: len(received(outbox)) == 1)  # the new time fires; the old one did not
+    assert received(outbox)[0]["event"]["time"] == new.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.fixture
+def other_node(platform: Platform) -> Iterator[Platform]:
+    """A second platform process on the same database, as another node of a PostgreSQL cluster."""
+    if platform.events.sync is None:
+        pytest.skip("SQLite is one node: there are no other nodes to tell")
+    other = Platform.open(platform.settings)
+    try:
+        assert other.events.sync is not None
+        wait_until(other.events.sync.listening.is_set)
+        yield other
+    finally:
+        other.close()
+
+
+@pytest.mark.one_backend
+def test_schedules_put_on_one_node_are_armed_on_the_others(
+    platform: Platform, shop: AccountHandle, other_node: Platform
+) -> None:
+    key = rule_key(shop.account_id, "default", "every")
+    shop.events.put_rule("every", schedule_expression="rate(1 hour)")
+    wait_until(lambda: key in other_node.events.timer)
+    here = platform.events.timer.due(shop.account_id, "default", "every")
+    assert other_node.events.timer.due(shop.account_id, "default", "every") == here
+    shop.events.put_rule("every", schedule_expression="cron(0 3 * * ? *)")
+    wait_until(lambda: (other_node.events.timer.due(shop.account_id, "default", "every") or here).hour == 3)
+    shop.events.disable_rule("every")
+    wait_until(lambda: key not in other_node.events.timer)
+    shop.events.enable_rule("every")
+    wait_until(lambda: key in other_node.events.timer)
+    shop.events.delete_rule("every")
+    wait_until(lambda: key not in other_node.events.timer)
+    shop.schedules.put("tick", expression="rate(5 minutes)", target={"Arn": function_arn(shop, "recorder")})
+    wait_until(lambda: rule_key(shop.account_id, "schedules:default", "tick") in other_node.events.timer)
+
+
+@pytest.mark.one_backend
+def test_a_node_that_lost_its_notifications_arms_every_schedule_when_it_is_back(
+    platform: Platform, shop: AccountHandle, other_node: Platform
+) -> None:
+    sync = other_node.events.sync
+    assert sync is not None and sync.backend_pid is not None
+    sync.reconnect_s = 0.2
+    with platform.store.write() as conn:  # stored, but its notification never reaches the node
+        shop.events._repo.put_rule(
+            conn,
+            "default",
+            "missed",
+            pattern=None,
+            schedule=ScheduleSpec("rate(1 hour)"),
+            state=RuleState.ENABLED,
+            description="",
+            managed_by=None,
+        )
+    key = rule_key(shop.account_id, "default", "missed")
+    assert key not in other_node.events.timer
+    with platform.store.engine.begin() as conn:  # the node's notification connection is lost
+        conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": sync.backend_pid})
+    wait_until(lambda: not sync.listening.is_set())
+    wait_until(sync.listening.is_set)
+    wait_until(lambda: key in other_node.events.timer)

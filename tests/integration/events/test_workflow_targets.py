@@ -12,7 +12,6 @@ import pytest
 from silo.dlq import DeadLetterFilter
 from silo.errors import ValidationError
 from silo.platform import AccountHandle, ManagementHandle, Platform
-from silo.store import utcnow
 from silo.workflows.models import ExecutionInfo
 from tests.helpers.functions import wait_until
 from tests.integration.events.test_delivery import entry
@@ -151,9 +150,14 @@ def test_scheduled_rules_and_schedules_start_executions(platform: Platform, shop
         "tick", expression="rate(1 hour)", target={"Arn": machine_arn(shop, "flow"), "Input": '{"tick": 1}'}
     )
     assert made.target["Arn"] == machine_arn(shop, "flow")
-    at = utcnow().replace(microsecond=0)
+    nightly = platform.events.timer.due(shop.account_id, "default", "nightly")
+    tick = platform.events.timer.due(shop.account_id, "schedules:default", "tick")
+    assert nightly is not None and tick is not None
     platform.events.fire(
-        [(shop.account_id, "default", "nightly", at), (shop.account_id, "schedules:default", "tick", at)]
+        [
+            (shop.account_id, "default", "nightly", nightly),
+            (shop.account_id, "schedules:default", "tick", tick),
+        ]
     )
     inputs = [run.input for run in executions(shop, count=2)]
     assert {"tick": 1} in inputs
