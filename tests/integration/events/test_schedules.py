@@ -148,6 +148,21 @@ def test_a_schedule_whose_rule_is_gone_leaves_the_timer_when_it_fires(
     assert key not in platform.events.timer
 
 
+def stored_elsewhere(platform: Platform, shop: AccountHandle, rule: str, expression: str) -> None:
+    """Store a scheduled rule as another node would, telling no timer."""
+    with platform.store.write() as conn:
+        shop.events._repo.put_rule(
+            conn,
+            "default",
+            rule,
+            pattern=None,
+            schedule=ScheduleSpec(expression),
+            state=RuleState.ENABLED,
+            description="",
+            managed_by=None,
+        )
+
+
 def test_a_schedule_changed_elsewhere_does_not_fire_at_its_old_times(
     platform: Platform, shop: AccountHandle, outbox: Path
 ) -> None:
@@ -155,17 +170,7 @@ def test_a_schedule_changed_elsewhere_does_not_fire_at_its_old_times(
     shop.events.put_targets("every", [{"Id": "rec", "Arn": function_arn(shop, "recorder")}])
     old = platform.events.timer.due(shop.account_id, "default", "every")
     assert old is not None
-    with platform.store.write() as conn:  # as another node changes it, without telling this timer
-        shop.events._repo.put_rule(
-            conn,
-            "default",
-            "every",
-            pattern=None,
-            schedule=ScheduleSpec("cron(0 3 * * ? *)"),
-            state=RuleState.ENABLED,
-            description="",
-            managed_by=None,
-        )
+    stored_elsewhere(platform, shop, "every", "cron(0 3 * * ? *)")  # this timer is not told
     platform.events.fire([(shop.account_id, "default", "every", old)])
     new = platform.events.timer.due(shop.account_id, "default", "every")
     assert new is not None and (new.hour, new.minute, new.second) == (3, 0, 0)  # armed as stored now
@@ -216,17 +221,7 @@ def test_a_node_that_lost_its_notifications_arms_every_schedule_when_it_is_back(
     sync = other_node.events.sync
     assert sync is not None and sync.backend_pid is not None
     sync.reconnect_s = 0.2
-    with platform.store.write() as conn:  # stored, but its notification never reaches the node
-        shop.events._repo.put_rule(
-            conn,
-            "default",
-            "missed",
-            pattern=None,
-            schedule=ScheduleSpec("rate(1 hour)"),
-            state=RuleState.ENABLED,
-            description="",
-            managed_by=None,
-        )
+    stored_elsewhere(platform, shop, "missed", "rate(1 hour)")  # its notification never comes
     key = rule_key(shop.account_id, "default", "missed")
     assert key not in other_node.events.timer
     with platform.store.engine.begin() as conn:  # the node's notification connection is lost
