@@ -9,6 +9,7 @@ import pytest
 from silo.errors import NotFound
 from silo.platform import AccountHandle
 from tests.helpers.stacks import SERVICE
+from tests.integration.stacks.test_drift import TEMPLATE as DRIFT_TEMPLATE
 
 Code = Callable[..., dict[str, bytes]]
 
@@ -65,3 +66,27 @@ def test_a_template_cannot_name_another_accounts_code(
 def test_account_handles_have_no_fleet_surface(tenant: Callable[..., AccountHandle]) -> None:
     a = tenant("a")
     assert not hasattr(a, "fleet")
+
+
+def test_drift_reads_only_the_stacks_own_account(
+    tenant: Callable[..., AccountHandle], service_code: Code
+) -> None:
+    """Both accounts run the same stack (same physical names); what B changes or deletes is B's
+    drift only, whatever the kind."""
+    a, b = tenant("a"), tenant("b")
+    for handle in (a, b):
+        handle.stacks.deploy("shop", DRIFT_TEMPLATE, code=service_code())
+    b.events.disable_rule("shop-Big")
+    b.events.delete_event_bus("shop-spare")
+    b.schedules.delete("shop-WorkerHourly")
+    b.workflows.delete_state_machine("shop-Flow", managed_by="shop")
+    assert {d.logical_id: d.status for d in b.stacks.detect_drift("shop")} == {
+        "Big": "MODIFIED",
+        "Spare": "DELETED",
+        "WorkerHourly": "DELETED",
+        "Flow": "DELETED",
+    }
+    assert a.stacks.detect_drift("shop") == []
+    a.events.delete_rule("shop-Big", force=True)
+    assert [(d.logical_id, d.status) for d in a.stacks.detect_drift("shop")] == [("Big", "DELETED")]
+    assert {d.logical_id for d in b.stacks.detect_drift("shop")} == {"Big", "Spare", "WorkerHourly", "Flow"}

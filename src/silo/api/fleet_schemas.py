@@ -229,8 +229,9 @@ class OperationView(BaseModel):
         )
 
 
-class OperationList(BaseModel):
+class OperationPage(BaseModel):
     items: list[OperationView]
+    next_token: str | None
 
 
 class WaveProgressView(BaseModel):

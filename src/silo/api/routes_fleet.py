@@ -18,7 +18,7 @@ from silo.api.fleet_schemas import (
     InstancesUpdate,
     ManagementEventList,
     ManagementEventView,
-    OperationList,
+    OperationPage,
     OperationView,
     ProgressView,
     StackSetCreate,
@@ -29,6 +29,7 @@ from silo.api.fleet_schemas import (
 from silo.api.params import PageParams
 from silo.api.schemas import Empty, Text
 from silo.api.views import ERROR_RESPONSES
+from silo.fleet import OperationStatus
 from silo.store.pages import MAX_LIMIT
 
 router = APIRouter(prefix="/v1/mgmt", tags=["fleet"], responses=ERROR_RESPONSES)
@@ -117,12 +118,16 @@ def delete_instances(name: str, body: InstancesDelete, mgmt: Management) -> Oper
 @router.get("/fleet/operations")
 def list_operations(
     mgmt: Management,
+    page: PageParams,
     stack_set: Annotated[Text | None, Query(max_length=128, description="Only this stack set's.")] = None,
-    limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT, description="How many, default 100.")] = None,
-) -> OperationList:
-    """Operations, newest first."""
-    found = mgmt.fleet.list_operations(stack_set, limit=limit)
-    return OperationList(items=[OperationView.of(op) for op in found])
+    status: Annotated[
+        list[OperationStatus] | None,
+        Query(description="Only operations with this status; repeat for any of several."),
+    ] = None,
+) -> OperationPage:
+    """Operations, newest first, a page at a time (``next_token``)."""
+    found = mgmt.fleet.list_operations(stack_set, status=status, limit=page.limit, next_token=page.next_token)
+    return OperationPage(items=[OperationView.of(op) for op in found.items], next_token=found.next_token)
 
 
 @router.get("/fleet/operations/{operation_id}")

@@ -86,7 +86,8 @@ class OutputView(BaseModel):
 
 
 class TemplateSummary(BaseModel):
-    """What a template resolves to in the caller's account (nothing is deployed)."""
+    """What a template resolves to in the caller's account (nothing is deployed); ``NoEcho``
+    parameter values are masked (``****``)."""
 
     description: str
     parameters: dict[str, Any]
@@ -99,7 +100,7 @@ class TemplateSummary(BaseModel):
     def of(cls, resolved: ResolvedTemplate, code_paths: set[str]) -> TemplateSummary:
         return cls(
             description=resolved.description,
-            parameters=resolved.parameters,
+            parameters=resolved.shown_parameters(),
             resources=[
                 ResolvedResourceView(
                     logical_id=r.logical_id,

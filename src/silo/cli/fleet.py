@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import enum
 from typing import Annotated, Any
 
 import typer
 
 from silo.cli import progress, render
 from silo.cli.client import ApiClient, CliError, api, segment
-from silo.cli.options import JsonOutput
+from silo.cli.options import AllPages, JsonOutput, Limit, NextToken
 from silo.cli.render import Column
 
 app = typer.Typer(
@@ -17,7 +18,20 @@ app = typer.Typer(
 )
 
 BASE = "/v1/mgmt/fleet"
-SCAN_LIMIT = 1000
+
+
+class OperationStatus(enum.StrEnum):
+    """An operation's status (``silo.fleet.OperationStatus``, not imported: the CLI starts light)."""
+
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    STOPPING = "STOPPING"
+    STOPPED = "STOPPED"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+OPEN = sorted(s.value for s in OperationStatus if s.value not in progress.FINISHED)
 
 OPERATION_COLUMNS = [
     Column("ID", "operation_id", no_wrap=True),
@@ -78,13 +92,13 @@ def follow(client: ApiClient, operation_id: str, *, watch: bool, interval: float
 
 def _newest_open(client: ApiClient) -> str:
     """The newest operation not finished yet, else the newest one; CliError when there is none."""
-    operations = client.get(f"{BASE}/operations", limit=SCAN_LIMIT)["items"]
-    if not operations:
+    found = client.get(f"{BASE}/operations", status=OPEN, limit=1)["items"]
+    if found:
+        return str(found[0]["operation_id"])
+    found = client.get(f"{BASE}/operations", limit=1)["items"]
+    if not found:
         raise CliError("no fleet operations yet")
-    for op in operations:
-        if op["status"] not in progress.FINISHED:
-            return str(op["operation_id"])
-    newest = operations[0]
+    newest = found[0]
     render.stderr().print(f"no open operation; showing the newest, {newest['operation_id']}")
     return str(newest["operation_id"])
 
@@ -95,13 +109,28 @@ def operations(
     stack_set: Annotated[
         str | None, typer.Argument(help="Only this stack set's operations.", show_default=False)
     ] = None,
-    limit: Annotated[
-        int | None, typer.Option("--limit", min=1, max=1000, help="How many (default 100).")
+    status: Annotated[
+        list[OperationStatus] | None,
+        typer.Option(
+            "--status",
+            case_sensitive=False,
+            help="Only operations with this status (repeatable: any of them).",
+        ),
     ] = None,
+    limit: Limit = None,
+    all_pages: AllPages = False,
+    next_token: NextToken = None,
     as_json: JsonOutput = False,
 ) -> None:
-    """List fleet operations, newest first."""
-    data = api(ctx).get(f"{BASE}/operations", stack_set=stack_set, limit=limit)
+    """List fleet operations, newest first, a page at a time (--next-token, --all)."""
+    data = api(ctx).pages(
+        f"{BASE}/operations",
+        limit=limit,
+        next_token=next_token,
+        all_pages=all_pages,
+        stack_set=stack_set,
+        status=[s.value for s in status or []],
+    )
     render.output(as_json, data, lambda d: render.page(d, OPERATION_COLUMNS, noun="operations"))
 
 

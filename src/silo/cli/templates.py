@@ -108,7 +108,7 @@ def summary(resolved: ResolvedTemplate) -> dict[str, Any]:
 
     return {
         "description": resolved.description,
-        "parameters": resolved.parameters,
+        "parameters": resolved.shown_parameters(),  # NoEcho values masked, as the server shows them
         "resources": [
             {
                 "logical_id": r.logical_id,

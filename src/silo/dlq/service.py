@@ -31,7 +31,7 @@ from silo.dlq.redrive import Redrivers, Scope
 from silo.errors import Conflict, NotFound, SiloError, ValidationError
 from silo.store import Store, utcnow
 from silo.store.ids import new_id
-from silo.store.pages import Page, check_limit, decode_token, encode_token
+from silo.store.pages import Page, check_limit, decode_token, encode_token, older_than
 from silo.store.schema import fleet_dead_letters
 
 _X = {"cross_account": True}
@@ -238,15 +238,8 @@ class DeadLetterQueue:
             .limit(size + 1)
         )
         if after is not None:
-            try:
-                at, entry = datetime.fromisoformat(after[0]), str(after[1])
-            except (TypeError, ValueError, IndexError, KeyError):
-                raise ValidationError("next_token: not a token this API issued", field="next_token") from None
             query = query.where(
-                sa.or_(
-                    fleet_dead_letters.c.last_at < at,
-                    sa.and_(fleet_dead_letters.c.last_at == at, fleet_dead_letters.c.entry_id < entry),
-                )
+                older_than(fleet_dead_letters.c.last_at, fleet_dead_letters.c.entry_id, after)
             )
         if cross_account:
             query = query.execution_options(**_X)

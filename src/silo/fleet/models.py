@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -29,6 +29,18 @@ class OperationStatus(StrEnum):
     @property
     def finished(self) -> bool:
         return self in (OperationStatus.STOPPED, OperationStatus.SUCCEEDED, OperationStatus.FAILED)
+
+
+def parse_statuses(
+    given: OperationStatus | str | Iterable[OperationStatus | str] | None,
+) -> set[OperationStatus]:
+    """The statuses a listing filters by: one, several, or none (``None``: no filter)."""
+    values = [] if given is None else [given] if isinstance(given, str) else list(given)
+    try:
+        return {OperationStatus(v) for v in values}
+    except ValueError:
+        allowed = ", ".join(s.value for s in OperationStatus)
+        raise ValidationError(f"status: one of {allowed}; got {values!r}", field="status") from None
 
 
 class TargetStatus(StrEnum):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from typing import Any
 
@@ -21,12 +22,14 @@ from silo.fleet.models import (
     TargetStatus,
 )
 from silo.store import insert_rows
+from silo.store.pages import Page, check_limit, decode_token, encode_token, older_than
 from silo.store.schema import (
     fleet_operation_targets,
     fleet_operations,
     fleet_stack_instances,
     fleet_stack_sets,
 )
+from silo.templates import mask_parameters
 
 T = fleet_operation_targets
 I = fleet_stack_instances  # noqa: E741
@@ -54,17 +57,32 @@ def stack_set_from_row(r: dict[str, Any] | sa.RowMapping) -> StackSet:
     )
 
 
-def instance_from_row(r: sa.RowMapping) -> StackInstance:
+def instance_from_row(r: sa.RowMapping, no_echo: AbstractSet[str] = frozenset()) -> StackInstance:
+    """``no_echo``: the stack set's ``NoEcho`` parameters, whose overrides are shown masked."""
     return StackInstance(
         stack_set=r["stack_set"],
         account_id=r["account_id"],
         status=InstanceStatus(r["status"]),
         status_reason=r["status_reason"],
         version=r["version"],
-        overrides=r["overrides"],
+        overrides=mask_parameters(r["overrides"], no_echo),
         operation_id=r["operation_id"],
         updated_at=r["updated_at"],
     )
+
+
+def instances_page(
+    conn: sa.Connection, stack_set: str, no_echo: AbstractSet[str], limit: int | None, next_token: str | None
+) -> Page[StackInstance]:
+    """The stack set's instances by account id, overrides of the ``no_echo`` parameters masked."""
+    size = check_limit(limit)
+    after = decode_token(next_token)
+    query = sa.select(I).where(I.c.stack_set == stack_set).order_by(I.c.account_id).limit(size + 1)
+    if after is not None:
+        query = query.where(I.c.account_id > after)
+    rows = conn.execute(query).mappings().all()
+    items = [instance_from_row(r, no_echo) for r in rows[:size]]
+    return Page(items, encode_token(items[-1].account_id) if len(rows) > size else None)
 
 
 def operation_row(conn: sa.Connection, operation_id: str, *, lock: bool = False) -> dict[str, Any]:
@@ -94,6 +112,33 @@ def operation_from_row(r: dict[str, Any] | sa.RowMapping) -> Operation:
         started_at=r["started_at"],
         ended_at=r["ended_at"],
     )
+
+
+def operations_page(
+    conn: sa.Connection,
+    stack_set: str | None,
+    statuses: Collection[OperationStatus],
+    limit: int | None,
+    next_token: str | None,
+) -> Page[Operation]:
+    """Operations newest first, of one stack set and/or in some statuses (none given: all);
+    ``next_token`` resumes after (created_at, operation_id)."""
+    size = check_limit(limit)
+    after = decode_token(next_token)
+    O = fleet_operations  # noqa: E741, N806
+    query = sa.select(O).order_by(O.c.created_at.desc(), O.c.operation_id.desc()).limit(size + 1)
+    if stack_set is not None:
+        query = query.where(O.c.stack_set == stack_set)
+    if statuses:
+        query = query.where(O.c.status.in_(sorted(s.value for s in statuses)))
+    if after is not None:
+        query = query.where(older_than(O.c.created_at, O.c.operation_id, after))
+    rows = conn.execute(query).mappings().all()
+    items = [operation_from_row(r) for r in rows[:size]]
+    token = None
+    if len(rows) > size:
+        token = encode_token([items[-1].created_at.isoformat(), items[-1].operation_id])
+    return Page(items, token)
 
 
 def instance_accounts(conn: sa.Connection, stack_set: str) -> dict[str, dict[str, Any]]:

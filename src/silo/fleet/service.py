@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,6 +28,7 @@ from silo.fleet.models import (
     StackSet,
     Targets,
     Wave,
+    parse_statuses,
 )
 from silo.fleet.targets import ou_paths, select_accounts
 from silo.fleet.tracking import Progress, progress
@@ -34,7 +36,7 @@ from silo.fleet.worker import FleetWorker
 from silo.functions.packaging import CodeArchive
 from silo.stacks import CodeMap, StacksEngine, check_stack_name, package_code
 from silo.store import Store, insert_rows, utcnow
-from silo.store.pages import Page, check_limit, decode_token, encode_token
+from silo.store.pages import Page
 from silo.store.schema import (
     accounts,
     fleet_operation_targets,
@@ -98,7 +100,7 @@ class Fleet:
                 "updated_at": now,
             }
             conn.execute(fleet_stack_sets.insert().values(**values))
-            return repo.stack_set_from_row(values)
+            return self._shown(conn, repo.stack_set_from_row(values))
 
     def update_stack_set(
         self,
@@ -155,9 +157,11 @@ class Fleet:
                 .values(status="DELETED", updated_at=utcnow())
             )
 
+    # Descriptions of stack sets and instances mask NoEcho parameter values (as DescribeStackSet and
+    # DescribeStackInstance do); the rows keep the real ones, which operations deploy and merge.
     def get_stack_set(self, name: str) -> StackSet:
         with self._store.read() as conn:
-            return repo.stack_set_from_row(repo.stack_set_row(conn, name))
+            return self._shown(conn, repo.stack_set_from_row(repo.stack_set_row(conn, name)))
 
     def list_stack_sets(self) -> list[StackSet]:
         with self._store.read() as conn:
@@ -166,7 +170,11 @@ class Fleet:
                 .where(fleet_stack_sets.c.status != "DELETED")
                 .order_by(fleet_stack_sets.c.name)
             ).mappings()
-            return [repo.stack_set_from_row(r) for r in rows]
+            return [self._shown(conn, repo.stack_set_from_row(r)) for r in rows]
+
+    def _shown(self, conn: sa.Connection, stack_set: StackSet) -> StackSet:
+        shown = self._stacks.shown_parameters(conn, stack_set.template_sha256, stack_set.parameters)
+        return replace(stack_set, parameters=shown)
 
     # --- instances -----------------------------------------------------------------------------
     def create_instances(
@@ -289,17 +297,10 @@ class Fleet:
     def list_instances(
         self, name: str, *, limit: int | None = None, next_token: str | None = None
     ) -> Page[StackInstance]:
-        size = check_limit(limit)
-        after = decode_token(next_token)
-        I = fleet_stack_instances  # noqa: E741, N806
+        """By account id; overrides of ``NoEcho`` parameters (of the stack set's template) masked."""
         with self._store.read() as conn:
-            repo.stack_set_row(conn, name)
-            query = sa.select(I).where(I.c.stack_set == name).order_by(I.c.account_id).limit(size + 1)
-            if after is not None:
-                query = query.where(I.c.account_id > after)
-            rows = conn.execute(query).mappings().all()
-        items = [repo.instance_from_row(r) for r in rows[:size]]
-        return Page(items, encode_token(items[-1].account_id) if len(rows) > size else None)
+            sha = repo.stack_set_row(conn, name)["template_sha256"]
+            return repo.instances_page(conn, name, self._stacks.no_echo(conn, sha), limit, next_token)
 
     # --- operations ----------------------------------------------------------------------------
     def get_operation(self, operation_id: str) -> Operation:
@@ -320,13 +321,19 @@ class Fleet:
             ).all()
         return {r.operation_id: (r.status, r.reason) for r in rows}
 
-    def list_operations(self, stack_set: str | None = None, *, limit: int | None = None) -> list[Operation]:
-        size = check_limit(limit)
-        query = sa.select(fleet_operations).order_by(fleet_operations.c.created_at.desc()).limit(size)
-        if stack_set is not None:
-            query = query.where(fleet_operations.c.stack_set == stack_set)
+    def list_operations(
+        self,
+        stack_set: str | None = None,
+        *,
+        status: OperationStatus | str | Iterable[OperationStatus | str] | None = None,
+        limit: int | None = None,
+        next_token: str | None = None,
+    ) -> Page[Operation]:
+        """Operations newest first: all, one stack set's, and/or those in ``status`` (one or several);
+        a page at a time, ``next_token`` continuing where the previous page ended."""
+        statuses = parse_statuses(status)
         with self._store.read() as conn:
-            return [repo.operation_from_row(r) for r in conn.execute(query).mappings()]
+            return repo.operations_page(conn, stack_set, statuses, limit, next_token)
 
     def stop_operation(self, operation_id: str) -> Operation:
         with self._store.write() as conn:

@@ -11,7 +11,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -23,12 +23,13 @@ from silo.functions import ArtifactStore
 from silo.functions.packaging import CodeArchive
 from silo.store import Store, utcnow
 from silo.store.schema import fleet_templates
-from silo.templates import Template, load_template
+from silo.templates import Template, load_template, mask_parameters
 
 if TYPE_CHECKING:
     from silo.stacks.deployer import DeployOutcome
 
 MAX_PARSED_TEMPLATES = 64
+MAX_NO_ECHO = 4096
 
 FunctionsChanged = Callable[[str, Iterable[str]], None]
 """Told (account, function names) after a commit that changed those functions."""
@@ -60,6 +61,7 @@ class StacksEngine:
         self.tables_changed = tables_changed
         self._lock = threading.Lock()
         self._parsed: OrderedDict[str, Template] = OrderedDict()
+        self._no_echo: OrderedDict[str, frozenset[str]] = OrderedDict()
 
     def committed(self, outcome: DeployOutcome) -> None:
         """After the transaction that wrote ``outcome`` committed: drop cached function targets and
@@ -109,6 +111,27 @@ class StacksEngine:
             while len(self._parsed) > MAX_PARSED_TEMPLATES:
                 self._parsed.popitem(last=False)
         return parsed
+
+    def no_echo(self, conn: sa.Connection, sha: str) -> frozenset[str]:
+        """The ``NoEcho`` parameters of the template stored under ``sha``: what every description of
+        a stack, change set, stack set or instance masks. A pure function of the (immutable)
+        template, so it is cached apart from the parsed templates, for many more of them."""
+        with self._lock:
+            hit = self._no_echo.get(sha)
+            if hit is not None:
+                self._no_echo.move_to_end(sha)
+                return hit
+        found = self.template(conn, sha).no_echo
+        with self._lock:
+            self._no_echo[sha] = found
+            while len(self._no_echo) > MAX_NO_ECHO:
+                self._no_echo.popitem(last=False)
+        return found
+
+    def shown_parameters(self, conn: sa.Connection, sha: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        """``values`` (parameters or overrides for the template ``sha``) as a description shows them:
+        ``NoEcho`` values masked. Rows keep the real values; only what is returned is masked."""
+        return mask_parameters(values, self.no_echo(conn, sha))
 
     def template_body(self, conn: sa.Connection, sha: str) -> str:
         body = conn.execute(sa.select(fleet_templates.c.body).where(fleet_templates.c.sha256 == sha)).scalar()

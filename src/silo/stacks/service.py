@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+
+import sqlalchemy as sa
 
 from silo.accounts import AccountContext, AccountGuard
 from silo.errors import Conflict, SiloError
@@ -143,17 +145,18 @@ class Stacks:
                 "executed_at": None,
             }
             self._repo.put_change_set(conn, values)
-            return change_set_from_row(values)
+            return self._shown_change_set(conn, change_set_from_row(values))
 
     def describe_change_set(self, stack_name: str, change_set: str) -> ChangeSet:
         self._guard.authorize("stacks:DescribeChangeSet", write=False)
         with self._engine.store.read() as conn:
-            return change_set_from_row(self._repo.change_set_row(conn, stack_name, change_set))
+            found = change_set_from_row(self._repo.change_set_row(conn, stack_name, change_set))
+            return self._shown_change_set(conn, found)
 
     def list_change_sets(self, stack_name: str) -> builtins.list[ChangeSet]:
         self._guard.authorize("stacks:ListChangeSets", write=False)
         with self._engine.store.read() as conn:
-            return self._repo.change_sets(conn, stack_name)
+            return [self._shown_change_set(conn, c) for c in self._repo.change_sets(conn, stack_name)]
 
     def execute_change_set(self, stack_name: str, change_set: str) -> Deployed:
         account = self._guard.authorize("stacks:ExecuteChangeSet", {"StackName": stack_name})
@@ -239,15 +242,26 @@ class Stacks:
         )
 
     # --- reads -------------------------------------------------------------------------------
+    # Descriptions mask NoEcho parameter values (as CloudFormation's DescribeStacks and
+    # DescribeChangeSet do); the rows keep the real ones, which deploys and change sets use.
     def get(self, stack_name: str) -> Stack:
         self._guard.authorize("stacks:DescribeStack", write=False)
         with self._engine.store.read() as conn:
-            return self._repo.get(conn, stack_name)
+            return self._shown_stack(conn, self._repo.get(conn, stack_name))
 
     def list(self, *, limit: int | None = None, next_token: str | None = None) -> Page[Stack]:
         self._guard.authorize("stacks:ListStacks", write=False)
         with self._engine.store.read() as conn:
-            return self._repo.find(conn, limit, next_token)
+            page = self._repo.find(conn, limit, next_token)
+            return Page([self._shown_stack(conn, s) for s in page.items], page.next_token)
+
+    def _shown_stack(self, conn: sa.Connection, stack: Stack) -> Stack:
+        shown = self._engine.shown_parameters(conn, stack.template_sha256, stack.parameters)
+        return replace(stack, parameters=shown)
+
+    def _shown_change_set(self, conn: sa.Connection, change_set: ChangeSet) -> ChangeSet:
+        shown = self._engine.shown_parameters(conn, change_set.template_sha256, change_set.parameters)
+        return replace(change_set, parameters=shown)
 
     def resources(self, stack_name: str) -> builtins.list[StackResource]:
         self._guard.authorize("stacks:ListStackResources", write=False)

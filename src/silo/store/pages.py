@@ -6,7 +6,10 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
 
 from silo.errors import ValidationError
 
@@ -43,3 +46,15 @@ def decode_token(token: str | None) -> Any:
         return json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, binascii.Error):
         raise ValidationError("next_token: not a token this API issued", field="next_token") from None
+
+
+def older_than(
+    at: sa.ColumnElement[Any], key: sa.ColumnElement[Any], position: Any
+) -> sa.ColumnElement[bool]:
+    """Rows after ``position`` in newest-first ``(at, key)`` order: ``position`` is a decoded token
+    ``[at.isoformat(), key]`` of the last row of the previous page."""
+    try:
+        last_at, last_key = datetime.fromisoformat(position[0]), str(position[1])
+    except (TypeError, ValueError, IndexError, KeyError):
+        raise ValidationError("next_token: not a token this API issued", field="next_token") from None
+    return sa.or_(at < last_at, sa.and_(at == last_at, key < last_key))

@@ -17,6 +17,7 @@ from silo.templates._names import default_name
 from silo.templates._parameters import ParameterSpec
 from silo.templates.loader import Template, load_template
 from silo.templates.model import (
+    NO_ECHO_MASK,
     RUNNABLE_KINDS,
     CodeRef,
     Output,
@@ -24,10 +25,12 @@ from silo.templates.model import (
     Resource,
     ResourceKind,
     TemplateError,
+    mask_parameters,
 )
 from silo.templates.resolver import Resolutions, prepare, resolve, validate
 
 __all__ = [
+    "NO_ECHO_MASK",
     "RUNNABLE_KINDS",
     "CodeRef",
     "Output",
@@ -40,6 +43,7 @@ __all__ = [
     "TemplateError",
     "default_name",
     "load_template",
+    "mask_parameters",
     "prepare",
     "resolve",
     "validate",

@@ -47,9 +47,11 @@ class Evaluation:
         *,
         description: str,
         share: bool,
+        no_echo: frozenset[str] = frozenset(),
     ) -> None:
         self._plan = plan
         self._values = values
+        self._no_echo = no_echo
         self._scope_values: dict[str, Any] = {**values, **location_values(stack_name, region)}
         self._stack = stack_name
         self._region = region
@@ -164,6 +166,7 @@ class Evaluation:
             parameters={name: list(v) if isinstance(v, list) else v for name, v in self._values.items()},
             description=self._description,
             not_runnable=tuple(not_runnable),
+            no_echo=self._no_echo,
         )
 
 

@@ -51,6 +51,11 @@ class Template:
     plan: Plan = field(repr=False, compare=False)
     """Internal: the compiled, account-independent part of resolution."""
 
+    @property
+    def no_echo(self) -> frozenset[str]:
+        """The parameters declared ``NoEcho``: their values are masked wherever they are shown."""
+        return frozenset(name for name, spec in self.parameters.items() if spec.no_echo)
+
 
 def load_template(text: str | bytes, *, source: str = "template") -> Template:
     """Parse and check a template (YAML or JSON), and compile it for :func:`resolve`.

@@ -7,6 +7,8 @@ resolution needs no deployed state and two resolutions of the same input are equ
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -17,6 +19,19 @@ RUNNABLE_KINDS: frozenset[str] = frozenset(
     {"function", "state_machine", "rule", "schedule", "event_bus", "table", "event_source"}
 )
 """Kinds the platform can create today; the others are kept in the model and reported as not runnable."""
+
+NO_ECHO_MASK = "****"
+"""What every description shows instead of a ``NoEcho`` parameter's value (as CloudFormation does)."""
+
+
+def mask_parameters(values: Mapping[str, Any], no_echo: AbstractSet[str]) -> dict[str, Any]:
+    """``values`` with the value of every parameter named in ``no_echo`` replaced by ``NO_ECHO_MASK``.
+
+    For what is shown (stacks, change sets, stack sets, instance overrides, template summaries);
+    what is stored and resolved keeps the real values, so an update that does not pass the parameter
+    again keeps its value, never the mask.
+    """
+    return {name: NO_ECHO_MASK if name in no_echo else value for name, value in values.items()}
 
 
 class TemplateError(ValidationError):
@@ -104,3 +119,10 @@ class ResolvedTemplate:
     parameters: dict[str, Any]
     description: str = ""
     not_runnable: tuple[str, ...] = field(default=())
+    no_echo: frozenset[str] = field(default=frozenset())
+    """The parameters declared ``NoEcho``: ``parameters`` holds their real values (resolution needs
+    them); :meth:`shown_parameters` is what may be shown."""
+
+    def shown_parameters(self) -> dict[str, Any]:
+        """``parameters`` with every ``NoEcho`` value masked."""
+        return mask_parameters(self.parameters, self.no_echo)

@@ -50,7 +50,13 @@ def resolve(
     check_identity(account_id, stack_name, region)
     values = parameter_values(template.parameters, parameters or {})
     evaluation = Evaluation(
-        template.plan, values, stack_name, region, description=template.description, share=False
+        template.plan,
+        values,
+        stack_name,
+        region,
+        description=template.description,
+        share=False,
+        no_echo=template.no_echo,
     )
     return evaluation.account(account_id)
 
@@ -93,7 +99,13 @@ class Resolutions:
         self.parameters: Mapping[str, ParameterValue] = values
         """The checked parameter values, defaults filled in (read-only)."""
         self._evaluation = Evaluation(
-            template.plan, values, stack_name, region, description=template.description, share=True
+            template.plan,
+            values,
+            stack_name,
+            region,
+            description=template.description,
+            share=True,
+            no_echo=template.no_echo,
         )
 
     @property

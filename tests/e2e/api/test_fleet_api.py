@@ -251,3 +251,81 @@ def test_account_keys_cannot_reach_the_fleet(
     answer = member.api.call(method, path, 403, json=body)
     assert answer["code"] == "AccessDenied" and "management key" in answer["message"]
     assert api.get(STACK_SETS)["items"] == [stack_set]
+
+
+def test_operations_filter_by_status_and_page(
+    api: Api, tenants: list[Tenant], stack_set: dict[str, Any]
+) -> None:
+    one, two, _ = tenants
+    first = api.post(
+        f"{STACK_SETS}/svc/instances", {"targets": {"accounts": [one.account_id]}, "preferences": FAST}, 202
+    )
+    stopped = api.patch(f"{STACK_SETS}/svc", {"parameters": {"Memory": "512"}, "preferences": FAST}, 202)
+    api.post(f"{OPERATIONS}/{stopped['operation_id']}/stop")
+    assert finish(api, first)["status"] == "SUCCEEDED" and finish(api, stopped)["status"] == "STOPPED"
+    last = api.post(
+        f"{STACK_SETS}/svc/instances", {"targets": {"accounts": [two.account_id]}, "preferences": FAST}, 202
+    )
+    assert finish(api, last)["status"] == "SUCCEEDED"
+
+    newest_first = [last["operation_id"], stopped["operation_id"], first["operation_id"]]
+    everything = api.get(OPERATIONS)
+    assert [op["operation_id"] for op in everything["items"]] == newest_first
+    assert everything["next_token"] is None
+    seen, token = [], None
+    while True:
+        page = api.get(OPERATIONS, params={"limit": 1, **({"next_token": token} if token else {})})
+        seen += [op["operation_id"] for op in page["items"]]
+        token = page["next_token"]
+        if not token:
+            break
+    assert seen == newest_first
+    done = api.get(OPERATIONS, params={"status": "SUCCEEDED", "stack_set": "svc"})["items"]
+    assert [op["operation_id"] for op in done] == [last["operation_id"], first["operation_id"]]
+    either = api.get(OPERATIONS, params=[("status", "STOPPED"), ("status", "FAILED")])["items"]
+    assert [op["operation_id"] for op in either] == [stopped["operation_id"]]
+    assert api.get(OPERATIONS, params={"status": "QUEUED"})["items"] == []
+    assert api.get(OPERATIONS, params={"status": "DONE"}, expect=400)["code"] == "ValidationError"
+    assert (
+        api.get(OPERATIONS, params={"next_token": "bm90IGEgdG9rZW4"}, expect=400)["code"] == "ValidationError"
+    )
+
+
+SECRET = TEMPLATE.replace(
+    "  Greeting:\n    Type: String\n", "  Greeting:\n    Type: String\n    NoEcho: true\n"
+)
+
+
+def test_no_echo_parameters_are_masked_in_stack_sets_and_instances(
+    api: Api, tenants: list[Tenant], code: Code
+) -> None:
+    one, two, _ = tenants
+    body = {
+        "name": "sec",
+        "template": SECRET,
+        "code": bundle(code("echo")),
+        "parameters": {"Greeting": "s3cret"},
+    }
+    made = api.post(STACK_SETS, body, 201)
+    assert made["parameters"] == {"Greeting": "****"}
+    assert api.get(f"{STACK_SETS}/sec")["parameters"] == {"Greeting": "****"}
+    assert [s["parameters"] for s in api.get(STACK_SETS)["items"]] == [{"Greeting": "****"}]
+    queued = api.post(
+        f"{STACK_SETS}/sec/instances",
+        {"targets": {"accounts": [two.account_id]}, "overrides": {"Greeting": "t2"}, "preferences": FAST},
+        202,
+    )
+    assert finish(api, queued)["status"] == "SUCCEEDED"
+    queued = api.post(
+        f"{STACK_SETS}/sec/instances", {"targets": {"accounts": [one.account_id]}, "preferences": FAST}, 202
+    )
+    assert finish(api, queued)["status"] == "SUCCEEDED"
+    overrides = {i["account_id"]: i["overrides"] for i in api.get(f"{STACK_SETS}/sec/instances")["items"]}
+    assert overrides == {one.account_id: {}, two.account_id: {"Greeting": "****"}}
+    assert one.api.get(f"{STACKS}/sec")["parameters"] == {"Memory": "256", "Greeting": "****"}
+    assert one.api.get(f"{FUNCTIONS}/sec-Echo")["environment"] == {"GREETING": "s3cret"}
+    assert two.api.get(f"{FUNCTIONS}/sec-Echo")["environment"] == {"GREETING": "t2"}
+    update = api.patch(f"{STACK_SETS}/sec", {"parameters": {"Memory": "512"}, "preferences": FAST}, 202)
+    assert finish(api, update)["status"] == "SUCCEEDED"
+    assert one.api.get(f"{FUNCTIONS}/sec-Echo")["environment"] == {"GREETING": "s3cret"}
+    assert api.get(f"{STACK_SETS}/sec")["parameters"] == {"Greeting": "****", "Memory": "512"}

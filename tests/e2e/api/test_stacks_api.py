@@ -129,6 +129,44 @@ def test_drift_then_delete(member: Tenant, code: Code) -> None:
     assert member.api.get(STACKS)["items"] == []
 
 
+def test_drift_names_a_rule_changed_through_the_events_api(member: Tenant, code: Code) -> None:
+    member.api.put(f"{STACKS}/shop", deploy_body(code("echo")))
+    member.api.post("/v1/account/events/rules/shop-Nightly/disable")
+    assert member.api.get(f"{STACKS}/shop/drift")["items"] == [
+        {
+            "logical_id": "Nightly",
+            "physical_name": "shop-Nightly",
+            "status": "MODIFIED",
+            "properties": ["enabled"],
+        }
+    ]
+    member.api.delete("/v1/account/events/rules/shop-Nightly", params={"force": "true"})
+    assert member.api.get(f"{STACKS}/shop/drift")["items"][0]["status"] == "DELETED"
+
+
+SECRET = TEMPLATE.replace(
+    "  Greeting:\n    Type: String\n", "  Greeting:\n    Type: String\n    NoEcho: true\n"
+)
+MASKED = {"Memory": "256", "Greeting": "****"}
+
+
+def test_no_echo_parameters_are_masked_wherever_a_stack_is_described(member: Tenant, code: Code) -> None:
+    summary = member.api.post(VALIDATE, {"template": SECRET, "parameters": {"Greeting": "s3cret"}})
+    assert summary["parameters"] == MASKED
+    body = deploy_body(code("echo"), SECRET, parameters={"Greeting": "s3cret"})
+    assert member.api.put(f"{STACKS}/shop", body)["stack"]["parameters"] == MASKED
+    assert member.api.get(f"{STACKS}/shop")["parameters"] == MASKED
+    assert [s["parameters"] for s in member.api.get(STACKS)["items"]] == [MASKED]
+    assert member.api.get(f"{FUNCTIONS}/shop-Echo")["environment"] == {"GREETING": "s3cret"}
+    rotate = {"name": "rotate", **deploy_body(code("echo"), SECRET, parameters={"Greeting": "n3w"})}
+    assert member.api.post(f"{STACKS}/shop/change-sets", rotate, 201)["parameters"] == MASKED
+    assert member.api.get(f"{STACKS}/shop/change-sets/rotate")["parameters"] == MASKED
+    assert [c["parameters"] for c in member.api.get(f"{STACKS}/shop/change-sets")["items"]] == [MASKED]
+    executed = member.api.post(f"{STACKS}/shop/change-sets/rotate/execute")
+    assert executed["stack"]["parameters"] == MASKED
+    assert member.api.get(f"{FUNCTIONS}/shop-Echo")["environment"] == {"GREETING": "n3w"}
+
+
 @pytest.mark.parametrize(
     ("method", "path"),
     [

@@ -109,6 +109,7 @@ def test_roll_out_follow_update_and_remove(
     operations = cli.json("fleet", "operations")["items"]
     assert [o["action"] for o in operations] == ["DELETE", "DELETE", "UPDATE", "UPDATE", "UPDATE", "CREATE"]
     assert "STACK SET" in cli.ok("fleet", "operations").stdout
+    _check_operation_pages(cli, [o["operation_id"] for o in operations])
     events = cli.json("fleet", "events", "--limit", "1000")["items"]
     assert {"StackSet Operation Status Change", "StackSet Instance Status Change"} <= {
         e["detail_type"] for e in events
@@ -116,6 +117,22 @@ def test_roll_out_follow_update_and_remove(
     assert "StackSet" in cli.ok("fleet", "events", "--limit", "5").stdout
     assert cli.json("stacksets", "delete", "svc") == {"deleted": "svc"}
     assert cli.json("stacksets", "list")["items"] == []
+
+
+def _check_operation_pages(cli: Cli, newest: list[str]) -> None:
+    """``fleet operations`` by status (repeatable, any case), a page at a time (--next-token, --all)."""
+    first = cli.json("fleet", "operations", "--status", "succeeded", "--limit", "2")
+    assert [o["operation_id"] for o in first["items"]] == newest[:2] and first["next_token"]
+    rest = cli.json("fleet", "operations", "--status", "SUCCEEDED", "--next-token", first["next_token"])
+    assert [o["operation_id"] for o in rest["items"]] == newest[2:] and rest["next_token"] is None
+    every = cli.json(
+        "fleet", "operations", "svc", "--status", "SUCCEEDED", "--status", "FAILED", "--all", "--limit", "1"
+    )
+    assert [o["operation_id"] for o in every["items"]] == newest
+    assert cli.json("fleet", "operations", "--status", "FAILED")["items"] == []
+    paged = cli.ok("fleet", "operations", "--limit", "1")
+    assert "more operations: --all, or --next-token" in paged.stderr
+    assert cli("fleet", "operations", "--status", "DONE").exit_code == 2
 
 
 def test_the_instances_stack_is_in_the_account(cli: Cli, member: Member, stack_set: dict[str, Any]) -> None:

@@ -87,6 +87,22 @@ def test_validate_reports_the_path_and_exits_1(
     assert error["code"] == "InvalidTemplate" and error["details"]["path"].startswith(path)
 
 
+def test_no_echo_values_are_masked_locally_and_by_the_server(member: Member, service: Path) -> None:
+    secret = _variant(service, "secret.yaml", "    Type: String\n", "    Type: String\n    NoEcho: true\n")
+    masked = {"Memory": "256", "Greeting": "****"}
+    local = Cli(key=None)
+    assert (
+        local.json("templates", "validate", str(secret), "--param", "Greeting=s3cret")["parameters"] == masked
+    )
+    assert "s3cret" not in local.ok("templates", "validate", str(secret), "--param", "Greeting=s3cret").stdout
+    deployed = member.cli.json("stacks", "deploy", "shop", "-t", str(secret), "--param", "Greeting=s3cret")
+    assert deployed["stack"]["parameters"] == masked
+    assert member.cli.json("stacks", "get", "shop")["parameters"] == masked
+    shown = member.cli.ok("stacks", "get", "shop").stdout
+    assert "****" in shown and "s3cret" not in shown
+    assert member.cli.json("functions", "get", "shop-Echo")["environment"] == {"GREETING": "s3cret"}
+
+
 def test_local_validate_shows_what_the_server_would(served: Platform, member: Member, service: Path) -> None:
     local = member.cli.json("templates", "validate", str(service))
     client = TestClient(create_app(served))

@@ -27,7 +27,7 @@ def _names(platform: Platform, account: str) -> set[str]:
 def _settle(mgmt: ManagementHandle) -> None:
     end = time.monotonic() + 30
     while time.monotonic() < end:
-        if all(op.status.finished for op in mgmt.fleet.list_operations("svc")):
+        if all(op.status.finished for op in mgmt.fleet.list_operations("svc").items):
             return
         time.sleep(0.02)
     raise AssertionError("operations did not finish")
@@ -45,7 +45,7 @@ def test_an_account_joining_a_targeted_ou_gets_the_stack(
     joined = mgmt.create_account(AccountSpec("newcomer", "ops@new.example", ou_id=tenants.ou_id))
     _settle(mgmt)
     assert _names(platform, joined.account_id) == {"svc-Api", "svc-Worker"}
-    auto = mgmt.fleet.list_operations("svc")[0]
+    auto = mgmt.fleet.list_operations("svc").items[0]
     assert auto.action is OperationAction.CREATE
 
     elsewhere = accounts(1)
@@ -70,7 +70,7 @@ def test_without_auto_deployment_new_accounts_are_left_alone(
     late = accounts(1, ou=tenants.ou_id)
     _settle(mgmt)
     assert _names(platform, late[0]) == set()
-    assert len(mgmt.fleet.list_operations("svc")) == 1
+    assert len(mgmt.fleet.list_operations("svc").items) == 1
 
 
 def test_leaving_with_retained_stacks_keeps_the_functions(

@@ -71,7 +71,7 @@ def test_a_killed_worker_resumes_without_redoing_or_skipping(
     before = _succeeded(platform)
     assert 5 <= before < 40, "the worker should be killed mid-operation"
     # This platform's own worker takes the operation over once the dead owner's lease runs out.
-    op = mgmt.fleet.list_operations("svc")[0]
+    op = mgmt.fleet.list_operations("svc").items[0]
     platform.fleet_worker.poke()
     assert finish(mgmt.fleet, op).status is OperationStatus.SUCCEEDED
     assert _succeeded(platform) == 40

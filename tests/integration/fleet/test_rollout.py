@@ -256,7 +256,7 @@ def test_bad_input_is_refused_before_anything_runs(
         Preferences.from_dict({"max_concurrent": "150%"})
     with pytest.raises(ValidationError, match="concurrency_mode"):
         Preferences.from_dict({"concurrency_mode": "fast"})
-    assert mgmt.fleet.list_operations("svc") == []
+    assert mgmt.fleet.list_operations("svc").items == []
 
 
 def test_every_state_change_is_a_management_event(

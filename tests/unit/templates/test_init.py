@@ -6,11 +6,20 @@ import pytest
 
 import silo.templates
 from silo.errors import ValidationError
-from silo.templates import TemplateError, load_template, validate
+from silo.templates import (
+    NO_ECHO_MASK,
+    TemplateError,
+    load_template,
+    mask_parameters,
+    prepare,
+    resolve,
+    validate,
+)
 
 
 def test_public_surface() -> None:
     assert set(silo.templates.__all__) == {
+        "NO_ECHO_MASK",
         "RUNNABLE_KINDS",
         "CodeRef",
         "Output",
@@ -23,6 +32,7 @@ def test_public_surface() -> None:
         "TemplateError",
         "default_name",
         "load_template",
+        "mask_parameters",
         "prepare",
         "resolve",
         "validate",
@@ -76,3 +86,33 @@ def test_validate_takes_a_loaded_template_and_reports_its_errors() -> None:
     syntax = r"^stack\.yaml: YAML syntax error at line 1, column 5: mapping values are not allowed"
     with pytest.raises(TemplateError, match=syntax):
         validate("a: b: c\n", source="stack.yaml")
+
+
+_SECRET = """
+Parameters:
+  Token: {Type: String, NoEcho: true}
+  Keys: {Type: CommaDelimitedList, NoEcho: "true"}
+  Stage: {Type: String, Default: prod}
+Resources:
+  Bus: {Type: AWS::Events::EventBus, Properties: {Name: !Sub "${Stage}-${Token}"}}
+"""
+
+
+def test_no_echo_values_resolve_in_clear_and_show_masked() -> None:
+    template = load_template(_SECRET)
+    assert template.no_echo == {"Token", "Keys"}
+    resolved = resolve(
+        template, {"Token": "s3cret", "Keys": "a,b"}, account_id="123456789012", stack_name="shop"
+    )
+    assert resolved.resources["Bus"].physical_name == "prod-s3cret"  # resolution uses the real value
+    assert resolved.parameters == {"Token": "s3cret", "Keys": ["a", "b"], "Stage": "prod"}
+    assert resolved.shown_parameters() == {"Token": NO_ECHO_MASK, "Keys": NO_ECHO_MASK, "Stage": "prod"}
+    assert NO_ECHO_MASK == "****"
+    shared = prepare(template, {"Token": "s3cret", "Keys": "a"}, stack_name="shop")
+    assert shared.for_account("123456789012").no_echo == {"Token", "Keys"}
+    assert validate(_SECRET).shown_parameters()["Token"] == "****"
+
+
+def test_mask_parameters_masks_only_what_is_named() -> None:
+    assert mask_parameters({"A": "1", "B": ["x"]}, {"B", "Missing"}) == {"A": "1", "B": "****"}
+    assert mask_parameters({}, {"B"}) == {}

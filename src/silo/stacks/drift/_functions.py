@@ -1,8 +1,7 @@
-"""Drift: compare what a stack last wrote with what its functions are now."""
+"""Function drift: the function's settings and code against what the stack wrote."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,12 +26,10 @@ _COMPARED = {
 }
 
 
-def detect_drift(
-    conn: sa.Connection, context: AccountContext, recorded: Sequence[dict[str, Any]]
-) -> list[Drift]:
-    """Function resources only: the kinds whose engines have not landed are not checked yet."""
-    mine = [r for r in recorded if r["kind"] == "function"]
-    names = [r["physical_name"] for r in mine]
+def check(conn: sa.Connection, context: AccountContext, recorded: list[dict[str, Any]]) -> list[Drift]:
+    """One query for the stack's functions; a function still on the revision the stack wrote has
+    not drifted."""
+    names = [r["physical_name"] for r in recorded]
     live = {
         row["name"]: row
         for row in conn.execute(
@@ -42,7 +39,7 @@ def detect_drift(
         ).mappings()
     }
     drifts: list[Drift] = []
-    for r in sorted(mine, key=lambda r: r["logical_id"]):
+    for r in recorded:
         row = live.get(r["physical_name"])
         if row is None:
             drifts.append(Drift(r["logical_id"], r["physical_name"], "DELETED"))
