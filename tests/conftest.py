@@ -92,6 +92,22 @@ def _pg_problem() -> str | None:
     return problem
 
 
+def shared_root() -> Path:
+    """This test process's directory that functions may write to: test platforms show it inside the
+    bubblewrap sandbox (``Settings.sandbox_shared_dirs``), as an operator would a shared file system."""
+    root = Path(tempfile.gettempdir()) / f"silo-test-shared-{os.getpid()}"
+    root.mkdir(mode=0o711, exist_ok=True)
+    root.chmod(0o711)
+    return root
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Iterator[Path]:
+    root = shared_root()
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
 @pytest.fixture
 def runtime_dir() -> Iterator[Path]:
     """Environments run as another user, so their code must not sit under pytest's private tmp."""
@@ -222,6 +238,7 @@ def settings(
         "async_retry_base_s": 0.05,
         "events_retry_base_s": 0.05,
         "runtime_dir": runtime_dir,
+        "sandbox_shared_dirs": (shared_root(),),
     }
     if backend == "sqlite":
         _fresh_store(request, home)

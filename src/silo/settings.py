@@ -10,6 +10,7 @@ from silo.errors import ValidationError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8777
+SANDBOX_LEVELS = ("auto", "bubblewrap", "dedicated-user", "rlimits-only")  # as silo.runtime names them
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,12 @@ class Settings:
         runtime_dir: ``SILO_RUNTIME_DIR``, unpacked code and environment temp dirs; must be
             traversable by the function user (default ``$SILO_HOME/runtime``, or a temp-dir fallback).
         max_environments: ``SILO_MAX_ENVIRONMENTS``, execution environments alive at once, all accounts.
+        sandbox: ``SILO_SANDBOX``, the isolation of execution environments: ``auto`` (the strongest
+            this machine allows), ``bubblewrap``, ``dedicated-user`` or ``rlimits-only``; asking for one
+            the machine cannot give is an error at start.
+        sandbox_shared_dirs: ``SILO_SANDBOX_SHARED_DIRS`` (``:``-separated), host directories every
+            function may read and write at the same path inside the bubblewrap sandbox (as a file
+            system mounted into Lambda functions); none by default.
         async_retry_base_s: ``SILO_ASYNC_RETRY_BASE_SECONDS``, the first retry delay of a failed
             ``Event`` invocation (the second waits twice as long), as Lambda's 1 and 2 minutes.
         async_workers: ``SILO_ASYNC_WORKERS``, threads running queued ``Event`` invocations.
@@ -67,6 +74,8 @@ class Settings:
     idle_timeout_s: float = 60.0
     runtime_dir: Path | None = None
     max_environments: int = 1000
+    sandbox: str = "auto"
+    sandbox_shared_dirs: tuple[Path, ...] = ()
     async_retry_base_s: float = 60.0
     async_workers: int = 8
     workflow_workers: int = 8
@@ -95,6 +104,10 @@ class Settings:
             idle_timeout_s=_float(env, "SILO_IDLE_TIMEOUT_SECONDS", 60.0),
             runtime_dir=Path(env["SILO_RUNTIME_DIR"]) if env.get("SILO_RUNTIME_DIR") else None,
             max_environments=_int(env, "SILO_MAX_ENVIRONMENTS", 1000),
+            sandbox=_choice(env, "SILO_SANDBOX", SANDBOX_LEVELS, "auto"),
+            sandbox_shared_dirs=tuple(
+                Path(part) for part in env.get("SILO_SANDBOX_SHARED_DIRS", "").split(":") if part
+            ),
             async_retry_base_s=_float(env, "SILO_ASYNC_RETRY_BASE_SECONDS", 60.0),
             async_workers=_int(env, "SILO_ASYNC_WORKERS", 8),
             workflow_workers=_int(env, "SILO_WORKFLOW_WORKERS", 8),
@@ -153,3 +166,10 @@ def _rate(env: dict[str, str], name: str) -> float:
     if not 0.0 <= value <= 1.0:
         raise ValidationError(f"{name} must be a fraction from 0 to 1, got {value}")
     return value
+
+
+def _choice(env: dict[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    raw = env.get(name) or default
+    if raw not in allowed:
+        raise ValidationError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
+    return raw

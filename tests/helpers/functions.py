@@ -68,9 +68,9 @@ def wait_until(check: Callable[[], bool], timeout: float = 10.0) -> None:
 
 
 @pytest.fixture
-def outbox() -> Iterator[Path]:
+def outbox(shared_dir: Path) -> Iterator[Path]:
     """A file any execution environment may append to (they run as an unprivileged user)."""
-    directory = Path(tempfile.mkdtemp(prefix="silo-outbox-"))
+    directory = Path(tempfile.mkdtemp(prefix="silo-outbox-", dir=shared_dir))
     directory.chmod(0o777)
     path = directory / "out.jsonl"
     path.touch()

@@ -99,6 +99,9 @@ class Platform:
             runtime_root,
             idle_timeout_s=settings.idle_timeout_s,
             max_environments=settings.max_environments,
+            sandbox=settings.sandbox,
+            code_roots=[runtime_root / "code"],
+            shared_dirs=settings.sandbox_shared_dirs,
         )
         artifacts = ArtifactStore(store, runtime_root / "code")
         self.functions = FunctionsEngine(

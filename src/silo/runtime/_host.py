@@ -25,11 +25,13 @@ import itertools
 import resource
 import shutil
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from time import monotonic
 
+from silo.runtime import _bubblewrap
 from silo.runtime._calls import OnCall
-from silo.runtime._launcher import ZygoteGone, ZygoteProcess
+from silo.runtime._launcher import SILO_DIR, ZygoteGone, ZygoteProcess
 from silo.runtime._limits import resolve_sandbox
 from silo.runtime._models import EnvironmentSpec, InvocationResult
 from silo.runtime._paths import make_host_dir
@@ -51,7 +53,10 @@ class RuntimeHost:
         idle_timeout_s: an environment idle this long exits (scale to zero).
         max_environments: live environments across all keys; past it the least recently used idle
             environment of another key is evicted, else ``RuntimeCapacityError`` (429).
-        sandbox: "auto", "dedicated-user", "rlimits-only" (or "bubblewrap", not implemented yet).
+        sandbox: "auto" (the strongest available), "bubblewrap", "dedicated-user" or "rlimits-only".
+        code_roots: (bubblewrap) the directories function code lives in, shown read-only inside the
+            sandbox (default ``work_dir/code``); code elsewhere cannot be reached there.
+        shared_dirs: (bubblewrap) host directories shown read-write inside the sandbox.
         user_ids: (dedicated-user) how many ids of its block the host uses, the probe included
             (fewer in tests, to see them reused).
     """
@@ -64,9 +69,11 @@ class RuntimeHost:
         max_environments: int = 1000,
         sandbox: str = "auto",
         user_ids: int = UID_BLOCK,
+        code_roots: Sequence[Path] = (),
+        shared_dirs: Sequence[Path] = (),
     ) -> None:
         self._level = resolve_sandbox(sandbox)
-        self._uids = UidAllocator(user_ids) if self._level == "dedicated-user" else None
+        self._uids = UidAllocator(user_ids) if self._level != "rlimits-only" else None
         if self._uids is not None:
             self._uids.sweep_block()  # processes an earlier host of this block may have left
         self._probe = None if self._uids is None else self._uids.probe  # "any environment's uid"
@@ -82,6 +89,13 @@ class RuntimeHost:
         self._ids = itertools.count(1)
         self._nonce = self._host_dir.name.rsplit("-", 1)[1]
         self._host_str = str(self._host_dir)
+        self._code_roots = tuple(code_roots) or (Path(work_dir) / "code",)
+        if self._level == "bubblewrap":  # shown in the sandbox from its start: they must exist by then
+            for root in self._code_roots:
+                if not root.exists():
+                    root.mkdir(parents=True, exist_ok=True)
+                    root.chmod(0o711)  # as the artifact store makes it: traversable, not listable
+        self._shared_dirs = tuple(shared_dirs)
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._pool = Pool()
@@ -195,8 +209,8 @@ class RuntimeHost:
         return None if zygote is None or zygote.broken else zygote.pid
 
     def sandbox_level(self) -> str:
-        """The isolation actually active: "dedicated-user" (a dedicated user id per environment) or
-        "rlimits-only" (see ``_limits``)."""
+        """The isolation actually active: "bubblewrap" (a dedicated user id per environment, in a
+        sandbox of namespaces), "dedicated-user" or "rlimits-only" (see ``_limits``)."""
         return self._level
 
     def close(self) -> None:
@@ -371,11 +385,19 @@ class RuntimeHost:
         if old is not None and not old.broken:
             return None
         try:
-            self._zygote = ZygoteProcess(self._probe, SPARES, self._host_dir)
+            self._zygote = ZygoteProcess(self._probe, SPARES, self._host_dir, self._sandbox_command())
         except Exception as exc:
             self._zygote = None
             self._zygote_error = exc
         return old
+
+    def _sandbox_command(self) -> list[str] | None:
+        bwrap = _bubblewrap.bwrap_path() if self._level == "bubblewrap" else None
+        if bwrap is None:
+            return None
+        return _bubblewrap.command(
+            bwrap, writable=[self._host_dir, *self._shared_dirs], readable=self._code_roots, silo_dir=SILO_DIR
+        )
 
 
 def _raise_nofile(wanted: int) -> None:

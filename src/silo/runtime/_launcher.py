@@ -26,6 +26,7 @@ BOOTSTRAP = (
     "main(config)\n"
 )
 QUEUE_TIMEOUT_S = 10
+SILO_DIR = Path(__file__).resolve().parent.parent
 ZYGOTE_ENV = {
     "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     "LANG": "C.UTF-8",
@@ -41,13 +42,17 @@ class ZygoteGone(Exception):
 class ZygoteProcess:
     """A running zygote. ``fork`` is safe from many threads at once: each request is one datagram."""
 
-    def __init__(self, probe_uid: int | None, spares: int, host_dir: Path) -> None:
+    def __init__(
+        self, probe_uid: int | None, spares: int, host_dir: Path, sandbox: list[str] | None = None
+    ) -> None:
         """``probe_uid``: None keeps the host's user; else environments get their own ids (the request
-        carries them) and this one, never allocated, stands for "any of them" in the zygote's checks."""
+        carries them) and this one, never allocated, stands for "any of them" in the zygote's checks.
+        ``sandbox``: the argv prefix of a sandbox the zygote runs in (``_bubblewrap.command``); the
+        zygote is then its child, not ours."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         config: dict[str, Any] = {
-            "silo_dir": str(Path(__file__).resolve().parent.parent),
-            "parent_pid": os.getpid(),
+            "silo_dir": str(SILO_DIR),
+            "parent_pid": None if sandbox else os.getpid(),
             "control_fd": theirs.fileno(),
             "probe_uid": probe_uid,
             "spares": spares,
@@ -56,7 +61,7 @@ class ZygoteProcess:
         }
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-I", "-S", "-c", BOOTSTRAP, json.dumps(config)],
+                [*(sandbox or ()), sys.executable, "-I", "-S", "-c", BOOTSTRAP, json.dumps(config)],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 pass_fds=(theirs.fileno(),),
@@ -72,8 +77,21 @@ class ZygoteProcess:
         # Requests queue here until a spare takes one; a full queue must not block callers forever.
         ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("@ll", QUEUE_TIMEOUT_S, 0))
         self.ctrl = ours
-        self.pid = self.process.pid
+        self.sandboxed = bool(sandbox)
         self.broken = False
+
+    @property
+    def pid(self) -> int | None:
+        """The zygote's pid: the process we started, or the one child of the sandbox we started."""
+        if not self.sandboxed:
+            return self.process.pid
+        pid = self.process.pid
+        try:
+            with open(f"/proc/{pid}/task/{pid}/children", "rb") as children:
+                found = children.read().split()
+        except OSError:
+            return None
+        return int(found[0]) if found else None
 
     def fork(self, request: dict[str, Any], env_end: socket.socket) -> None:
         """Ask for one environment on ``env_end`` (which the caller may close right after)."""

@@ -2,11 +2,10 @@
 
 Levels, strongest first (``RuntimeHost.sandbox_level()`` reports the active one):
 
-- ``bubblewrap``: detected only (``bwrap`` on PATH and ``bwrap --ro-bind / / true`` succeeds); no
-  launcher exists yet, so ``auto`` never selects it and asking for it raises. A launcher would start
-  the zygote inside ``bwrap --unshare-all --die-with-parent`` with a read-only root (``_launcher``
-  builds the argv), and each spare would enter its own mount/pid/net namespaces in ``_spare.run_spare``
-  next to the privilege drop, before it reads a request.
+- ``bubblewrap`` (root, and ``bwrap`` works here): ``dedicated-user`` inside a bubblewrap sandbox
+  that the zygote, and so every environment, runs in: its own mount namespace showing only the
+  interpreter, the code and the host's work directory, and its own IPC and UTS namespaces
+  (``_bubblewrap``). ``auto`` picks it whenever it can.
 - ``dedicated-user``: the host runs as root; every environment runs under a dedicated user id of its
   own (gid = uid, from the host's block of ``_uids``; no passwd entry), with no supplementary groups,
   ``PR_SET_NO_NEW_PRIVS`` and not dumpable, so no environment can signal, ptrace or open the files of
@@ -29,9 +28,9 @@ import ctypes
 import os
 import random
 import resource
-import shutil
-import subprocess
 from typing import Any
+
+from silo.runtime._bubblewrap import bwrap_path
 
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
@@ -136,31 +135,21 @@ def drop_privileges(uid: int, gid: int) -> None:
         raise PermissionError("privilege drop failed: root could be regained")
 
 
-def bubblewrap_works() -> bool:
-    """Whether ``bwrap`` is installed and allowed to create namespaces here (one probe)."""
-    path = shutil.which("bwrap")
-    if path is None:
-        return False
-    try:
-        probe = subprocess.run(
-            [path, "--ro-bind", "/", "/", "true"], capture_output=True, timeout=5, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return probe.returncode == 0
-
-
 def resolve_sandbox(requested: str) -> str:
-    """The level ``requested`` resolves to here ("dedicated-user" or "rlimits-only")."""
+    """The level ``requested`` resolves to here ("bubblewrap", "dedicated-user" or "rlimits-only")."""
     if requested not in SANDBOX_LEVELS:
         raise ValueError(f"sandbox must be one of {', '.join(SANDBOX_LEVELS)}: {requested!r}")
-    if requested == "bubblewrap":
-        detail = "works here" if bubblewrap_works() else "is not usable here"
-        raise ValueError(f"sandbox 'bubblewrap': bwrap {detail}, but its launcher is not implemented yet")
     if requested == "rlimits-only":
         return "rlimits-only"
-    if os.geteuid() == 0:
-        return "dedicated-user"
+    root = os.geteuid() == 0
+    if requested == "bubblewrap":
+        if not root:
+            raise ValueError("sandbox 'bubblewrap' needs the host to run as root")
+        if bwrap_path() is None:
+            raise ValueError("sandbox 'bubblewrap': bwrap is not installed or cannot create namespaces here")
+        return "bubblewrap"
+    if root:
+        return "bubblewrap" if requested == "auto" and bwrap_path() is not None else "dedicated-user"
     if requested == "dedicated-user":
         raise ValueError("sandbox 'dedicated-user' needs the host to run as root")
     return "rlimits-only"

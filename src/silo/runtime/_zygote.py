@@ -260,8 +260,8 @@ def _direct_children() -> list[int]:
 def main(config: dict[str, Any]) -> NoReturn:
     """Entry point of the zygote process (see ``_launcher.BOOTSTRAP``)."""
     _limits.prctl(_limits.PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != config["parent_pid"]:
-        os._exit(0)
+    if config["parent_pid"] is not None and os.getppid() != config["parent_pid"]:
+        os._exit(0)  # the host died before we set the parent-death signal (in a sandbox: bwrap's care)
     _limits.prctl(_limits.PR_SET_CHILD_SUBREAPER, 1)
     _limits.prctl(_limits.PR_SET_NAME, b"silo-zygote")
     signal.signal(signal.SIGINT, signal.SIG_IGN)

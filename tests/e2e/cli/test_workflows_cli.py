@@ -70,8 +70,11 @@ def functions(tmp_path: Path, outbox: Path) -> Path:
 
 
 @pytest.fixture
-def homes(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Path]]:
-    """The throwaway platforms' homes; each must be gone, and its platform closed, after the command."""
+def homes(monkeypatch: pytest.MonkeyPatch, shared_dir: Path) -> Iterator[list[Path]]:
+    """The throwaway platforms' homes; each must be gone, and its platform closed, after the command.
+    Their functions may write to the tests' shared directory (the outbox), as ``SILO_SANDBOX_SHARED_DIRS``
+    lets them."""
+    monkeypatch.setenv("SILO_SANDBOX_SHARED_DIRS", str(shared_dir))
     made: list[Path] = []
     closed: list[Platform] = []
     close = Platform.close

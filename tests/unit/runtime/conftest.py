@@ -59,6 +59,7 @@ def new_host(runtime_root: Path) -> Iterator[Callable[..., RuntimeHost]]:
     def make(**kwargs: Any) -> RuntimeHost:
         work_dir = Path(tempfile.mkdtemp(dir=runtime_root))
         os.chmod(work_dir, 0o711)
+        kwargs.setdefault("code_roots", [runtime_root / "code"])
         host = RuntimeHost(work_dir, **kwargs)
         hosts.append(host)
         return host

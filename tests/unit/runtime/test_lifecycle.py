@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from silo.runtime import InvocationResult, RuntimeCapacityError, RuntimeHost, RuntimeStartError
+from silo.runtime._bubblewrap import bwrap_path
 
 from .conftest import MakeFunction, alive, descendants, spec_for, wait_gone
 
@@ -126,7 +127,8 @@ def test_zygote_and_environments_die_with_the_host(make_function: MakeFunction, 
         import json, sys
         from pathlib import Path
         from silo.runtime import EnvironmentSpec, RuntimeHost
-        host = RuntimeHost(Path({str(runtime_root)!r}) / "dying-host")
+        root = Path({str(runtime_root)!r})
+        host = RuntimeHost(root / "dying-host", code_roots=[root / "code"])
         spec = EnvironmentSpec("777777777777", "fn", "1", "r", Path({str(code)!r}), "app.handler")
         host.invoke(spec, "r", b"{{}}")
         print(json.dumps([host.zygote_pid(), *host.environment_pids()]), flush=True)
@@ -154,7 +156,8 @@ def test_zygote_and_environments_die_with_the_host(make_function: MakeFunction, 
 
 
 def test_sandbox_level(new_host: Callable[..., RuntimeHost], make_function: MakeFunction) -> None:
-    expected = "dedicated-user" if os.geteuid() == 0 else "rlimits-only"
+    bwrap = bwrap_path() is not None
+    expected = ("bubblewrap" if bwrap else "dedicated-user") if os.geteuid() == 0 else "rlimits-only"
     assert new_host().sandbox_level() == expected
     plain = new_host(sandbox="rlimits-only")
     assert plain.sandbox_level() == "rlimits-only"
@@ -162,8 +165,11 @@ def test_sandbox_level(new_host: Callable[..., RuntimeHost], make_function: Make
     assert plain.invoke(spec_for(code), "r", b"{}").payload == str(os.getuid()).encode()
     with pytest.raises(ValueError, match="sandbox"):
         new_host(sandbox="chroot")
-    with pytest.raises(ValueError, match="bubblewrap"):
-        new_host(sandbox="bubblewrap")
+    if expected == "bubblewrap":
+        assert new_host(sandbox="dedicated-user").sandbox_level() == "dedicated-user"
+    else:
+        with pytest.raises(ValueError, match="bubblewrap"):
+            new_host(sandbox="bubblewrap")
 
 
 def test_environment_files_are_removed(
