@@ -94,7 +94,7 @@ class StackDeployer:
         self, conn: sa.Connection, jobs: Sequence[DeployJob], *, detail: bool = False
     ) -> list[DeployOutcome]:
         """Plan, check and write every job that passes, in the caller's transaction."""
-        prepared = self._prepare(conn, jobs, detail=detail)
+        prepared = self._prepare(conn, jobs, detail=detail, lock=True)
         writes = Writes(now=utcnow())
         for outcome, desired, state in prepared:
             if outcome.ok:
@@ -103,15 +103,17 @@ class StackDeployer:
         return [outcome for outcome, _, _ in prepared]
 
     def _prepare(
-        self, conn: sa.Connection, jobs: Sequence[DeployJob], *, detail: bool
+        self, conn: sa.Connection, jobs: Sequence[DeployJob], *, detail: bool, lock: bool = False
     ) -> list[tuple[DeployOutcome, list[Desired], StackState]]:
+        """``lock``: the stacks' rows stay locked until the transaction ends (PostgreSQL; SQLite's
+        writer is alone anyway), so a deploy plans from what the last one wrote, not from before it."""
         prepared: list[tuple[DeployOutcome, list[Desired], StackState]] = []
         by_stack: dict[str, list[DeployJob]] = {}
         for job in jobs:
             by_stack.setdefault(job.stack_name, []).append(job)
         for stack_name, group in by_stack.items():
             accounts = [job.account_id for job in group]
-            states = load_states(conn, stack_name, accounts, with_properties=detail)
+            states = load_states(conn, stack_name, accounts, with_properties=detail, lock=lock)
             planned: list[tuple[DeployOutcome, list[Desired], StackState]] = []
             for job in group:
                 state = states[job.account_id]

@@ -36,7 +36,12 @@ class StackState:
 
 
 def load_states(
-    conn: sa.Connection, stack_name: str, accounts: Sequence[str], *, with_properties: bool
+    conn: sa.Connection,
+    stack_name: str,
+    accounts: Sequence[str],
+    *,
+    with_properties: bool,
+    lock: bool = False,
 ) -> dict[str, StackState]:
     """``account -> StackState`` for one stack name in many accounts.
 
@@ -46,9 +51,10 @@ def load_states(
     decides what removing them does.
     """
     states: dict[str, StackState] = {account: StackState() for account in accounts}
-    for row in conn.execute(
-        sa.select(stacks).where(stacks.c.account_id.in_(accounts), stacks.c.name == stack_name)
-    ).mappings():
+    rows = sa.select(stacks).where(stacks.c.account_id.in_(accounts), stacks.c.name == stack_name)
+    if lock:  # FOR UPDATE, in account order: two deploys of overlapping accounts cannot deadlock
+        rows = rows.order_by(stacks.c.account_id).with_for_update()
+    for row in conn.execute(rows).mappings():
         states[row["account_id"]].row = dict(row)
     columns: list[sa.ColumnElement[Any]] = [
         stack_resources.c.account_id,

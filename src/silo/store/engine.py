@@ -33,6 +33,9 @@ class Store:
         self.schema = schema
         self.dialect = make_url(self.url).get_backend_name()
         self.engine = self._create_engine()
+        dbapi = self.engine.dialect.dbapi
+        assert dbapi is not None, "the dialect's driver is loaded by create_engine"
+        self._driver_integrity_error: type[Exception] = dbapi.IntegrityError  # PEP 249
         # SQLite has one writer at a time. Its busy handler waits by sleeping (1, 2, 5 ... 100 ms), so
         # this process's writers queue on a lock instead, which hands over the moment it is free;
         # other processes still meet the busy timeout. PostgreSQL writers need no such queue.
@@ -90,10 +93,11 @@ class Store:
                     conn.info[_AFTER_COMMIT] = []
             for callback in callbacks:
                 callback()
-        except sa.exc.IntegrityError as exc:
+        except (sa.exc.IntegrityError, self._driver_integrity_error) as exc:  # the driver's: bulk paths
+            cause = exc.orig if isinstance(exc, sa.exc.IntegrityError) else exc
             raise Conflict(
                 "a concurrent request created or changed the same thing; nothing was written, retry",
-                constraint=str(exc.orig).splitlines()[0][:200],
+                constraint=str(cause).splitlines()[0][:200],
             ) from None
 
     @staticmethod
