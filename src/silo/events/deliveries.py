@@ -15,12 +15,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from silo.store import Store, utcnow
+from silo.store import Store
 from silo.store.bulk import execute_many, insert_rows
+from silo.store.due_rows import DueRows
 from silo.store.ids import new_id
 from silo.store.schema import event_deliveries
 
-_X = {"cross_account": True}
 BATCH = 256
 
 
@@ -28,7 +28,6 @@ _KEY = (
     event_deliveries.c.account_id == sa.bindparam("a"),
     event_deliveries.c.delivery_id == sa.bindparam("d"),
 )
-_LEASE = sa.update(event_deliveries).where(*_KEY).values(next_attempt_at=sa.bindparam("at"))
 _DELETE = sa.delete(event_deliveries).where(*_KEY)
 
 
@@ -91,49 +90,25 @@ class DeliveryQueue:
     def __init__(self, store: Store, *, batch: int = BATCH) -> None:
         self._store = store
         self._batch = batch
+        c = event_deliveries.c
+        self._rows = DueRows(store, event_deliveries, c.next_attempt_at, (c.account_id, c.delivery_id))
 
     def add(self, conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
             insert_rows(conn, event_deliveries, rows)
 
     def claim_due(self, limit: int, lease: timedelta) -> list[list[Delivery]]:
-        now = utcnow()
-        with self._store.write() as conn:
-            query = (
-                sa.select(event_deliveries)
-                .where(event_deliveries.c.next_attempt_at <= now)
-                .order_by(event_deliveries.c.next_attempt_at)
-                .limit(self._batch * limit)
-                .execution_options(**_X)
-            )
-            if conn.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            rows = conn.execute(query).all()
-            execute_many(
-                conn, _LEASE, [{"a": r.account_id, "d": r.delivery_id, "at": now + lease} for r in rows]
-            )
-        items = [_delivery(r) for r in rows]
+        items = [_delivery(r) for r in self._rows.claim(self._batch * limit, lease)]
         return [items[i : i + self._batch] for i in range(0, len(items), self._batch)]
 
     def release(self, batches: list[list[Delivery]]) -> None:
-        now = utcnow()
-        rows = [{"a": d.account_id, "d": d.delivery_id, "at": now} for batch in batches for d in batch]
-        with self._store.write() as conn:
-            execute_many(conn, _LEASE, rows)
+        self._rows.release((d.account_id, d.delivery_id) for batch in batches for d in batch)
 
     def next_due(self) -> datetime | None:
-        with self._store.read() as conn:
-            return conn.execute(
-                sa.select(sa.func.min(event_deliveries.c.next_attempt_at)).execution_options(**_X)
-            ).scalar()
+        return self._rows.next_due()
 
     def pending(self) -> int:
-        with self._store.read() as conn:
-            return int(
-                conn.execute(
-                    sa.select(sa.func.count()).select_from(event_deliveries).execution_options(**_X)
-                ).scalar_one()
-            )
+        return self._rows.pending()
 
     def finish(self, conn: sa.Connection, done: Sequence[Delivery]) -> None:
         execute_many(conn, _DELETE, [{"a": d.account_id, "d": d.delivery_id} for d in done])

@@ -17,10 +17,9 @@ import sqlalchemy as sa
 
 from silo.store import Store, insert_rows, utcnow
 from silo.store.bulk import execute_many
+from silo.store.due_rows import DueRows
 from silo.store.ids import new_id
 from silo.store.schema import async_invocations
-
-_X = {"cross_account": True}
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,22 +41,19 @@ _KEY = (
     async_invocations.c.invocation_id == sa.bindparam("i"),
 )
 _DELETE = sa.delete(async_invocations).where(*_KEY)
-_RELEASE = (
-    sa.update(async_invocations).where(*_KEY).values(next_attempt_at=sa.bindparam("at"), lease_until=None)
-)
-_LEASE = (
-    sa.update(async_invocations)
-    .where(
-        async_invocations.c.account_id == sa.bindparam("a"),
-        async_invocations.c.invocation_id == sa.bindparam("i"),
-    )
-    .values(next_attempt_at=sa.bindparam("at"), lease_until=sa.bindparam("at"))
-)
 
 
 class AsyncQueue:
     def __init__(self, store: Store) -> None:
         self._store = store
+        c = async_invocations.c
+        self._rows = DueRows(
+            store,
+            async_invocations,
+            c.next_attempt_at,
+            (c.account_id, c.invocation_id),
+            leased_until=c.lease_until,
+        )
         self._done_lock = threading.Lock()
         self._done: list[dict[str, str]] = []
         self._deleting = False
@@ -86,42 +82,16 @@ class AsyncQueue:
 
     def claim_due(self, limit: int, lease: timedelta) -> list[AsyncItem]:
         """Take up to ``limit`` due items of any account (the dispatcher serves the whole fleet)."""
-        now = utcnow()
-        with self._store.write() as conn:
-            query = (
-                sa.select(async_invocations)
-                .where(async_invocations.c.next_attempt_at <= now)
-                .order_by(async_invocations.c.next_attempt_at)
-                .limit(limit)
-                .execution_options(**_X)
-            )
-            if conn.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            rows = conn.execute(query).all()
-            until = now + lease
-            execute_many(conn, _LEASE, [{"a": r.account_id, "i": r.invocation_id, "at": until} for r in rows])
-        return [_item(r) for r in rows]
+        return [_item(r) for r in self._rows.claim(limit, lease)]
 
     def release(self, items: list[AsyncItem]) -> None:
-        now = utcnow()
-        with self._store.write() as conn:
-            execute_many(
-                conn, _RELEASE, [{"a": i.account_id, "i": i.invocation_id, "at": now} for i in items]
-            )
+        self._rows.release((i.account_id, i.invocation_id) for i in items)
 
     def next_due(self) -> datetime | None:
-        with self._store.read() as conn:
-            return conn.execute(
-                sa.select(sa.func.min(async_invocations.c.next_attempt_at)).execution_options(**_X)
-            ).scalar()
+        return self._rows.next_due()
 
     def pending(self) -> int:
-        with self._store.read() as conn:
-            return int(
-                conn.execute(
-                    sa.select(sa.func.count()).select_from(async_invocations).execution_options(**_X)
-                ).scalar_one()
-            )
+        return self._rows.pending()
 
     def done(self, item: AsyncItem) -> None:
         """``item`` succeeded: delete it, together with others finishing meanwhile (group commit).

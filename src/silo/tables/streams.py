@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from silo.store import Store, utcnow
 from silo.store.bulk import execute_many
+from silo.store.due_rows import DueRows
 from silo.store.schema import kv_stream_records, kv_tables
 
 _X = {"cross_account": True}
@@ -27,7 +28,6 @@ _KEY = (
     R.c.table_name == sa.bindparam("t"),
     R.c.seq == sa.bindparam("s"),
 )
-_LEASE = sa.update(R).where(*_KEY).values(due_at=sa.bindparam("at"))
 _DONE = sa.delete(R).where(*_KEY)
 
 
@@ -47,6 +47,7 @@ class StreamQueue:
 
     def __init__(self, store: Store) -> None:
         self._store = store
+        self._rows = DueRows(store, R, R.c.due_at, (R.c.account_id, R.c.table_name, R.c.seq))
 
     def claim_due(self, limit: int, lease: timedelta) -> list[StreamBatch]:
         now = utcnow()
@@ -69,38 +70,19 @@ class StreamQueue:
             .limit(1000)
             .execution_options(**_X)
         )
-        with self._store.write() as conn:
-            rows = conn.execute(query).all()
-            batches = _batches(rows, limit)
-            execute_many(
-                conn,
-                _LEASE,
-                [
-                    {"a": b.account_id, "t": b.table, "s": s, "at": now + lease}
-                    for b in batches
-                    for s in b.seqs
-                ],
-            )
+        with self._store.write() as conn:  # its own claim: a key's records wait for the earlier ones
+            batches = _batches(conn.execute(query).all(), limit)
+            self._rows.lease(conn, _keys(batches), now + lease)
         return batches
 
     def release(self, items: list[StreamBatch]) -> None:
-        now = utcnow()
-        with self._store.write() as conn:
-            execute_many(
-                conn,
-                _LEASE,
-                [{"a": b.account_id, "t": b.table, "s": s, "at": now} for b in items for s in b.seqs],
-            )
+        self._rows.release(_keys(items))
 
     def next_due(self) -> datetime | None:
-        with self._store.read() as conn:
-            return conn.execute(sa.select(sa.func.min(R.c.due_at)).execution_options(**_X)).scalar()
+        return self._rows.next_due()
 
     def pending(self) -> int:
-        with self._store.read() as conn:
-            return int(
-                conn.execute(sa.select(sa.func.count()).select_from(R).execution_options(**_X)).scalar_one()
-            )
+        return self._rows.pending()
 
     def done(self, conn: sa.Connection, batch: StreamBatch) -> None:
         execute_many(conn, _DONE, [{"a": batch.account_id, "t": batch.table, "s": s} for s in batch.seqs])
@@ -111,6 +93,10 @@ class StreamQueue:
             .where(R.c.account_id == batch.account_id, R.c.table_name == batch.table, R.c.seq.in_(batch.seqs))
             .values(due_at=at, attempts=batch.attempts + 1)
         )
+
+
+def _keys(batches: Sequence[StreamBatch]) -> list[tuple[str, str, int]]:
+    return [(b.account_id, b.table, s) for b in batches for s in b.seqs]
 
 
 def _batches(rows: Sequence[Any], limit: int) -> list[StreamBatch]:

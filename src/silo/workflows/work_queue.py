@@ -12,21 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
-
-from silo.store import Store, utcnow
-from silo.store.bulk import execute_many
+from silo.store import Store
+from silo.store.due_rows import DueRows
 from silo.store.schema import workflow_work
-
-_X = {"cross_account": True}
-_LEASE = (
-    sa.update(workflow_work)
-    .where(
-        workflow_work.c.account_id == sa.bindparam("a"),
-        workflow_work.c.work_id == sa.bindparam("w"),
-    )
-    .values(due_at=sa.bindparam("at"))
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,38 +45,17 @@ class WorkQueue:
 
     def __init__(self, store: Store) -> None:
         self._store = store
+        c = workflow_work.c
+        self._rows = DueRows(store, workflow_work, c.due_at, (c.account_id, c.work_id))
 
     def claim_due(self, limit: int, lease: timedelta) -> list[WorkItem]:
-        now = utcnow()
-        with self._store.write() as conn:
-            query = (
-                sa.select(workflow_work)
-                .where(workflow_work.c.due_at <= now)
-                .order_by(workflow_work.c.due_at)
-                .limit(limit)
-                .execution_options(**_X)
-            )
-            if conn.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            rows = conn.execute(query).all()
-            execute_many(conn, _LEASE, [{"a": r.account_id, "w": r.work_id, "at": now + lease} for r in rows])
-        return [work_item(r.account_id, dict(r._mapping)) for r in rows]
+        return [work_item(r.account_id, dict(r._mapping)) for r in self._rows.claim(limit, lease)]
 
     def release(self, items: list[WorkItem]) -> None:
-        now = utcnow()
-        with self._store.write() as conn:
-            execute_many(conn, _LEASE, [{"a": i.account_id, "w": i.work_id, "at": now} for i in items])
+        self._rows.release((i.account_id, i.work_id) for i in items)
 
     def next_due(self) -> datetime | None:
-        with self._store.read() as conn:
-            return conn.execute(
-                sa.select(sa.func.min(workflow_work.c.due_at)).execution_options(**_X)
-            ).scalar()
+        return self._rows.next_due()
 
     def pending(self) -> int:
-        with self._store.read() as conn:
-            return int(
-                conn.execute(
-                    sa.select(sa.func.count()).select_from(workflow_work).execution_options(**_X)
-                ).scalar_one()
-            )
+        return self._rows.pending()
