@@ -42,6 +42,8 @@ from silo.runtime._uids import UidAllocator, UidsExhausted
 from silo.runtime.errors import RuntimeCapacityError, RuntimeStartError
 
 SPARES = 2  # processes the zygote keeps forked and half specialised (see _spare)
+READY = 4  # claims kept ready: spares that already run as their user id and said HELLO
+REFILL_DELAY_S = 0.01  # a used ready claim is replaced this much later, off the invocation's path
 Claim = EnvironmentProcess  # a spare woken for a function that is still being looked up
 
 
@@ -57,6 +59,8 @@ class RuntimeHost:
         code_roots: (bubblewrap) the directories function code lives in, shown read-only inside the
             sandbox (default ``work_dir/code``); code elsewhere cannot be reached there.
         shared_dirs: (bubblewrap) host directories shown read-write inside the sandbox.
+        ready: claims kept ready once the zygote runs (see ``claim``): a first invocation then
+            skips the spare's wake-up, its drop to a user id and its HELLO.
         user_ids: (dedicated-user) how many ids of its block the host uses, the probe included
             (fewer in tests, to see them reused).
     """
@@ -71,6 +75,7 @@ class RuntimeHost:
         user_ids: int = UID_BLOCK,
         code_roots: Sequence[Path] = (),
         shared_dirs: Sequence[Path] = (),
+        ready: int = READY,
     ) -> None:
         self._level = resolve_sandbox(sandbox)
         self._uids = UidAllocator(user_ids) if self._level != "rlimits-only" else None
@@ -100,6 +105,10 @@ class RuntimeHost:
         self._cond = threading.Condition(self._lock)
         self._pool = Pool()
         self._claims = 0  # claimed spares not bound to a function yet (they count as environments)
+        self._ready: list[EnvironmentProcess] = []  # claims made ahead (not environments until taken)
+        self._ready_target = ready
+        self._refill = False  # the supervisor makes ready claims up to the target ...
+        self._refill_at = 0.0  # ... from then on (not during the invocation that took one)
         self._zygote: ZygoteProcess | None = None
         self._zygote_wanted = False
         self._zygote_error: BaseException | None = None
@@ -156,19 +165,22 @@ class RuntimeHost:
         None when no spare can be had now (``invoke`` then forks as usual). A claim is used up by
         ``invoke``; one that is not must be given to ``release``.
         """
-        with self._lock:
-            if self._closed or self._pool.count() + self._claims >= self._max:
-                return None
-            uid = None
-            sweep = False
-            if self._uids is not None:
-                try:
-                    uid, sweep = self._uids.take()
-                except UidsExhausted:
+        while True:
+            with self._lock:
+                if self._closed or self._pool.count() + self._claims >= self._max:
                     return None
-            env = EnvironmentProcess(
-                f"{self._nonce}-{next(self._ids)}", None, self._host_str, uid, self._uid_done, sweep=sweep
-            )
+                ready = self._take_ready()
+                if ready is None:
+                    break
+                self._claims += 1
+            if ready.usable():
+                return ready
+            self.release(ready)
+        with self._lock:
+            try:
+                env = self._unforked(None)
+            except UidsExhausted:
+                return None
             self._claims += 1
         try:
             self._fork(env)
@@ -203,6 +215,11 @@ class RuntimeHost:
         with self._lock:
             return [env.pid for env in self._pool.live.values() if env.pid is not None]
 
+    def ready_claims(self) -> int:
+        """Claims made ahead, waiting for a function (they belong to no account)."""
+        with self._lock:
+            return len(self._ready)
+
     def zygote_pid(self) -> int | None:
         """The zygote's pid while one runs (for metrics and tests)."""
         zygote = self._zygote
@@ -219,7 +236,8 @@ class RuntimeHost:
             if self._closed:
                 return
             self._closed = True
-            envs = self._pool.drain()
+            envs = self._pool.drain() + self._ready
+            self._ready = []
             zygote, self._zygote = self._zygote, None
             supervisor = self._supervisor
             self._cond.notify_all()
@@ -254,34 +272,90 @@ class RuntimeHost:
         with self._lock:
             if self._closed:
                 raise RuntimeStartError("the runtime host is closed")
-            uid = None
-            sweep = False
-            if self._uids is not None:
-                try:
-                    uid, sweep = self._uids.take()
-                except UidsExhausted as exc:
-                    raise RuntimeCapacityError(str(exc), limit=self._max) from None
+            ready = self._take_ready()  # already forked, as its own user
             if self._pool.count() + self._claims >= self._max:
                 victim = self._pool.oldest_idle()  # of another key: none of this key is idle
                 if victim is None:
-                    if uid is not None and self._uids is not None:
-                        self._uids.release(uid)
+                    if ready is not None:
+                        self._ready.append(ready)
                     raise RuntimeCapacityError(
                         f"all {self._max} execution environments are busy", limit=self._max
                     )
+            if ready is not None:
+                env = ready
+                env.bind(spec)
+            else:
+                try:
+                    env = self._unforked(spec)
+                except UidsExhausted as exc:
+                    raise RuntimeCapacityError(str(exc), limit=self._max) from None
+            if victim is not None:
                 self._pool.remove(victim)
-            env = EnvironmentProcess(
-                f"{self._nonce}-{next(self._ids)}", spec, self._host_str, uid, self._uid_done, sweep=sweep
-            )
             self._pool.add(env)
         if victim is not None:
             victim.destroy()
+        if ready is not None:
+            if ready.usable():
+                return ready, True
+            self._discard(ready)
+            return self._checkout(spec)
         try:
             self._fork(env)
         except BaseException:
             self._discard(env)
             raise
         return env, True
+
+    def _unforked(self, spec: EnvironmentSpec | None) -> EnvironmentProcess:
+        """(With the lock held.) A new environment with its own user id, not forked yet.
+
+        Raises:
+            UidsExhausted: every user id of the host's block is held.
+        """
+        uid = None
+        sweep = False
+        if self._uids is not None:
+            uid, sweep = self._uids.take()
+        return EnvironmentProcess(
+            f"{self._nonce}-{next(self._ids)}", spec, self._host_str, uid, self._uid_done, sweep=sweep
+        )
+
+    def _take_ready(self) -> EnvironmentProcess | None:
+        """(With the lock held.) A claim made ahead, if one is left; the supervisor makes another."""
+        if self._ready_target and not self._refill:
+            self._refill = True
+            self._refill_at = monotonic() + REFILL_DELAY_S
+            self._cond.notify_all()
+        return self._ready.pop() if self._ready else None
+
+    def _make_ready(self, count: int) -> None:
+        """(Supervisor.) Claim up to ``count`` spares ahead of any request, while the zygote runs."""
+        for _ in range(count):
+            zygote = self._zygote
+            with self._lock:
+                if self._closed or zygote is None or zygote.broken:
+                    return
+                try:
+                    env = self._unforked(None)
+                except UidsExhausted:
+                    return
+            request, end = env.fork_request()
+            try:
+                zygote.fork(request, end)
+            except Exception:  # the zygote went away or its queue is full: try when next asked
+                env.forked()
+                env.destroy()
+                return
+            env.forked()
+            if not env.usable(hello_wait=1.0):  # its HELLO, read here rather than on a request's path
+                env.destroy()
+                return
+            with self._lock:
+                if not self._closed:
+                    self._ready.append(env)
+                    continue
+            env.destroy()
+            return
 
     def _fork(self, env: EnvironmentProcess) -> None:
         request, end = env.fork_request()
@@ -356,21 +430,30 @@ class RuntimeHost:
         while True:
             expired: list[EnvironmentProcess] = []
             old_zygote = None
+            make = 0
             with self._cond:
-                while not expired and old_zygote is None:
+                while not expired and old_zygote is None and not make:
                     if self._closed:
                         return
                     if self._zygote_wanted:
                         self._zygote_wanted = False
                         old_zygote = self._start_zygote()
+                        expired, self._ready = self._ready, []  # they were the old zygote's children
+                        self._refill = bool(self._ready_target)
                         self._cond.notify_all()
                         continue
                     now = monotonic()
+                    if self._refill and now >= self._refill_at:
+                        self._refill = False
+                        make = self._ready_target - len(self._ready)
+                        continue
                     expired = self._pool.expired(now, self._idle_timeout)
                     if expired:
                         break
                     oldest = self._pool.oldest_idle()
                     wait = None if oldest is None else oldest.last_used + self._idle_timeout - now
+                    if self._refill:
+                        wait = min(wait if wait is not None else REFILL_DELAY_S, self._refill_at - now)
                     self._reaper_unarmed = wait is None
                     self._cond.wait(wait)
                     self._reaper_unarmed = False
@@ -378,6 +461,8 @@ class RuntimeHost:
                 env.destroy()
             if old_zygote is not None:
                 old_zygote.close()
+            if make > 0:
+                self._make_ready(make)
 
     def _start_zygote(self) -> ZygoteProcess | None:
         """(Called with the lock held, in the supervisor thread.) Returns the broken one it replaces."""

@@ -140,6 +140,27 @@ class EnvironmentProcess:
         )
         return proto.HEADER.pack(len(body), proto.SPEC) + body
 
+    def usable(self, hello_wait: float = 0.0) -> bool:
+        """(A claim kept ready.) Whether its process is still there, its HELLO read if it came
+        (waiting up to ``hello_wait`` for it)."""
+        if self.pid is None and (hello_wait or self.reader.pending()):
+            try:
+                kind, body = self.reader.read(monotonic() + max(hello_wait, 0.05))
+            except Exception:  # EOF, a timeout, a broken frame: not a spare to hand a function
+                return False
+            if kind != proto.HELLO:
+                return False
+            self._hello(body)
+            try:
+                self.pidfd = os.pidfd_open(self.pid or 0)
+            except OSError:
+                return False
+        if self.pidfd is not None:
+            poller = select.poll()
+            poller.register(self.pidfd, select.POLLIN)
+            return not poller.poll(0)  # readable: it has exited
+        return True
+
     def forked(self) -> None:
         """The request (with the other end) is queued for a spare, or failed: drop our copy."""
         self._theirs.close()
@@ -268,7 +289,9 @@ class EnvironmentProcess:
         """HELLO and INIT. The first recv sleeps until HELLO, INIT and the head of a RESULT could all
         be there (SO_RCVLOWAT), so a quick cold start wakes this thread once; it wakes at
         ``checkpoint`` (when a handler after a quick init could time out) at the latest."""
-        self.reader.wait_for(proto.HELLO_FRAME.size + proto.INIT_HEAD.size + proto.RESULT_HEAD.size)
+        said_hello = self.pid is not None  # a claim kept ready: its HELLO was read when it was taken
+        hello = 0 if said_hello else proto.HELLO_FRAME.size
+        self.reader.wait_for(hello + proto.INIT_HEAD.size + proto.RESULT_HEAD.size)
         try:
             try:
                 kind, body = self._read(checkpoint)
@@ -276,14 +299,15 @@ class EnvironmentProcess:
                 kind, body = self._read(limit)  # not even a HELLO yet: a slow start
         finally:
             self.reader.wait_for(1)
-        if kind != proto.HELLO:
-            raise self._broken()
-        pid = self._hello(body)
-        try:
-            self.pidfd = os.pidfd_open(pid)
-        except OSError:
-            self.pidfd = None
-        kind, body = self._read(limit)  # INIT, usually read already
+        if not said_hello:
+            if kind != proto.HELLO:
+                raise self._broken()
+            pid = self._hello(body)
+            try:
+                self.pidfd = os.pidfd_open(pid)
+            except OSError:
+                self.pidfd = None
+            kind, body = self._read(limit)  # INIT, usually read already
         if kind != proto.INIT:
             raise self._broken()
         init_ms, self.log_offset, log_len = proto.INIT_FIXED.unpack_from(body)

@@ -10,7 +10,8 @@ import pytest
 from silo.errors import NotFound, PayloadTooLarge, Throttled, ValidationError
 from silo.functions import DryRunOk, InvokeOutcome
 from silo.platform import AccountHandle, Platform
-from tests.helpers.functions import deploy
+from silo.runtime._host import READY
+from tests.helpers.functions import deploy, wait_until
 
 
 def _outcome(value: object) -> InvokeOutcome:
@@ -45,7 +46,9 @@ def test_a_missing_function_leaves_no_process_behind(
     with pytest.raises(Throttled):
         a.functions.invoke("other")
     assert platform.runtime.environment_count() == 1
-    assert len(platform.runtime.uids_in_use()) <= 1
+    runtime = platform.runtime
+    wait_until(lambda: runtime.ready_claims() == READY)  # the claims made ahead, replaced
+    wait_until(lambda: len(runtime.uids_in_use()) <= 1 + READY)  # the released ones' ids are free
     assert _outcome(a.functions.invoke("echo")).cold_start is False
 
 

@@ -31,7 +31,7 @@ def _wait(check: Callable[[], bool], timeout: float = 5.0) -> bool:
 def test_a_claim_becomes_the_environment(
     new_host: Callable[..., RuntimeHost], make_function: MakeFunction
 ) -> None:
-    host = new_host(idle_timeout_s=30.0)
+    host = new_host(idle_timeout_s=30.0, ready=0)  # claims made here only, none ahead
     claim = host.claim()
     assert claim is not None
     spec = spec_for(make_function(WHO), function_name="claimed")
@@ -48,7 +48,7 @@ def test_a_claim_becomes_the_environment(
 def test_a_released_claim_leaves_nothing(
     new_host: Callable[..., RuntimeHost], make_function: MakeFunction
 ) -> None:
-    host = new_host(idle_timeout_s=30.0)
+    host = new_host(idle_timeout_s=30.0, ready=0)  # claims made here only, none ahead
     host.invoke(spec_for(make_function(WHO)), "warm", b"{}")  # the zygote and its spares are up
     zygote = host.zygote_pid()
     assert zygote is not None
@@ -67,7 +67,7 @@ def test_a_released_claim_leaves_nothing(
 def test_a_claim_gives_way_to_an_idle_environment(
     new_host: Callable[..., RuntimeHost], make_function: MakeFunction
 ) -> None:
-    host = new_host(idle_timeout_s=30.0)
+    host = new_host(idle_timeout_s=30.0, ready=0)  # claims made here only, none ahead
     spec = spec_for(make_function(WHO))
     warm = json.loads(host.invoke(spec, "r1", b"{}").payload or b"")["pid"]
     assert host.has_idle(spec.account_id, spec.function_name, spec.version)

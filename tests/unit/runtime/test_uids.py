@@ -146,7 +146,7 @@ def test_environment_cannot_reach_another_tmpdir(host: RuntimeHost, make_functio
 def test_user_ids_are_freed_only_after_exit(
     new_host: Callable[..., RuntimeHost], make_function: MakeFunction
 ) -> None:
-    host = new_host(idle_timeout_s=0.3)
+    host = new_host(idle_timeout_s=0.3, ready=0)
     code = make_function(PROBE)
     body = call(host, spec_for(code))
     uid, pid = body["uid"], body["pid"]
@@ -172,6 +172,12 @@ def _uid_of(pid: int) -> int | None:
     except FileNotFoundError:
         pass
     return None
+
+
+@pytest.fixture(scope="module")
+def host(new_host: Callable[..., RuntimeHost]) -> RuntimeHost:
+    """No claims made ahead (``ready=0``): these tests count user ids and processes exactly."""
+    return new_host(idle_timeout_s=30.0, ready=0)
 
 
 @root_only
@@ -225,7 +231,7 @@ def _wait_released(host: RuntimeHost, timeout: float = 5.0) -> None:
 def test_a_reused_user_id_is_swept_first(
     new_host: Callable[..., RuntimeHost], make_function: MakeFunction
 ) -> None:
-    host = new_host(idle_timeout_s=0.2, user_ids=3)  # two ids to hand out: reused every other time
+    host = new_host(idle_timeout_s=0.2, user_ids=3, ready=0)  # two ids to hand out: reused every other time
     code = make_function(ESCAPE)
     first = call(host, spec_for(code), {"action": "escape"})
     uid, escaped = first["uid"], first["escaped"]
