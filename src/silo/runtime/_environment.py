@@ -123,30 +123,32 @@ def environment_for(req: dict[str, Any], tmp_dir: str) -> dict[str, str]:
         LAMBDA_TASK_ROOT=req["code_dir"],
         _HANDLER=req["handler"],
         SILO_ACCOUNT_ID=req["account_id"],
-        TZ=":UTC",
-        LANG="C.UTF-8",
-        PATH=_PATH,
-        TMPDIR=tmp_dir,
-        HOME=tmp_dir,
+        **base_environment(tmp_dir),
     )
     return env
 
 
+def base_environment(tmp_dir: str) -> dict[str, str]:
+    """The reserved variables that do not depend on the function (a spare sets them ahead)."""
+    return {"TZ": ":UTC", "LANG": "C.UTF-8", "PATH": _PATH, "TMPDIR": tmp_dir, "HOME": tmp_dir}
+
+
 def replace_environ(env: dict[str, str]) -> None:
-    """Swap both the C-level environment and ``os.environ`` for ``env``.
+    """Make both the C-level environment and ``os.environ`` exactly ``env``, changing only what differs.
 
     Done with putenv/unsetenv and ``os.environ``'s own dict instead of ``os.environ.clear()`` +
     ``update()``: those run MutableMapping's Python code per key, and every page that code touches is a
     copy-on-write fault in a forked child (about a hundred of them, several microseconds each).
     """
     data: dict[bytes, bytes] = getattr(os.environ, "_data")  # noqa: B009 - shared with os.environb
-    for key in data:
+    wanted = {name.encode(): value.encode() for name, value in env.items()}
+    for key in [key for key in data if key not in wanted]:
         os.unsetenv(key)
-    data.clear()
-    for name, value in env.items():
-        key, val = name.encode(), value.encode()
-        os.putenv(key, val)
-        data[key] = val
+        del data[key]
+    for key, value in wanted.items():
+        if data.get(key) != value:
+            os.putenv(key, value)
+            data[key] = value
 
 
 def load_handler(spec: str) -> Any:

@@ -195,6 +195,8 @@ class RuntimeHost:
         """Let an unused claim go (its process is ended; its user id comes back once it has)."""
         with self._lock:
             self._claims -= 1
+            if self._refill:
+                self._cond.notify_all()
         claim.destroy(hello_wait=1.0)  # learn its pid, so its user id can be confirmed free
 
     def has_idle(self, account_id: str, function_name: str, version: str) -> bool:
@@ -321,11 +323,12 @@ class RuntimeHost:
         )
 
     def _take_ready(self) -> EnvironmentProcess | None:
-        """(With the lock held.) A claim made ahead, if one is left; the supervisor makes another."""
+        """(With the lock held.) A claim made ahead, if one is left. The supervisor makes another,
+        told when the invocation is over (``_checkin``, ``_discard``, ``release``): waking it now
+        would have it compete with this invocation for the interpreter lock."""
         if self._ready_target and not self._refill:
             self._refill = True
             self._refill_at = monotonic() + REFILL_DELAY_S
-            self._cond.notify_all()
         return self._ready.pop() if self._ready else None
 
     def _make_ready(self, count: int) -> None:
@@ -375,7 +378,7 @@ class RuntimeHost:
         env.last_used = monotonic()
         with self._lock:
             if not self._closed and self._pool.release(env):
-                if self._reaper_unarmed:  # it sleeps without a deadline: give it one
+                if self._reaper_unarmed or self._refill:  # it sleeps without a deadline, or must refill
                     self._reaper_unarmed = False
                     self._cond.notify_all()
                 return
@@ -399,6 +402,8 @@ class RuntimeHost:
     def _discard(self, env: EnvironmentProcess) -> None:
         with self._lock:
             self._pool.remove(env)
+            if self._refill:
+                self._cond.notify_all()
         env.destroy()
 
     # -- supervisor: zygote start and idle expiry ---------------------------------------------------

@@ -10,9 +10,9 @@ zygote's SCHED_BATCH (so it never preempts a starting environment), it:
 2. creates its log file (fds 1, 2 and 4) and its TMPDIR (0700);
 3. rehearses the request path on dummy data, and on root hosts the privilege drop (as a no-op: it
    stays root), unless the pool ran dry: then it hurries;
-4. (root hosts) clears its supplementary groups; sets the rlimits that do not depend on the function
-   and umask 077 and makes itself non-dumpable (it holds the control socket); builds its HELLO and
-   TAKEN messages;
+4. (root hosts) clears its supplementary groups; sets the rlimits that do not depend on the function,
+   umask 077 and the environment variables that do not either (``TMPDIR``, ``HOME``, ``PATH``...) and
+   makes itself non-dumpable (it holds the control socket); builds its HELLO and TAKEN messages;
 5. goes back to SCHED_OTHER and blocks on the control socket with the other spares; the kernel hands
    each fork request to exactly one of them.
 
@@ -74,11 +74,7 @@ def run_spare(ctrl_fd: int, link_fd: int, boot: _environment.Boot, name: str, re
             rehearse(boot.rehearsal_dir, LOG_FD)
             if boot.drop:
                 rehearse_drop(tmp_dir)
-        if boot.drop:
-            os.setgroups([])  # still root (uid 0), with no supplementary groups from here on
-        _limits.apply_fixed_rlimits(boot.drop)
-        os.umask(0o077)
-        _limits.prctl(_limits.PR_SET_DUMPABLE, 0)
+        _settle(boot, tmp_dir)
         # Everything the first frames need is made now, not after the request: HELLO, and TAKEN
         # with its SCM_RIGHTS of our socket (its fd number is fixed).
         hello = proto.HELLO_FRAME.pack(proto.HELLO_FRAME.size - 5, proto.HELLO, os.getpid(), name.encode())
@@ -107,6 +103,17 @@ def run_spare(ctrl_fd: int, link_fd: int, boot: _environment.Boot, name: str, re
         code = _environment.run(sock, reader, req, boot, tmp_dir, started + waited)
     finally:
         os._exit(code)
+
+
+def _settle(boot: _environment.Boot, tmp_dir: str) -> None:
+    """What is the same for every function: groups, fixed rlimits, umask, not dumpable, and the
+    environment variables that do not depend on the function (the rest come with the SPEC)."""
+    if boot.drop:
+        os.setgroups([])  # still root (uid 0), with no supplementary groups from here on
+    _limits.apply_fixed_rlimits(boot.drop)
+    os.umask(0o077)
+    _limits.prctl(_limits.PR_SET_DUMPABLE, 0)
+    _environment.replace_environ(_environment.base_environment(tmp_dir))
 
 
 def _read_spec(sock: socket.socket, req: dict[str, Any]) -> tuple[proto.FrameReader, float]:
