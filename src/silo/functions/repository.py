@@ -32,7 +32,7 @@ _OTHERS = functions.alias("others")
 _WITH_RESERVED_TOTAL = sa.select(
     functions,
     sa.select(sa.func.coalesce(sa.func.sum(_OTHERS.c.reserved_concurrency), 0))
-    .where(_OTHERS.c.account_id == sa.bindparam("account"))
+    .where(_OTHERS.c.account_id == sa.bindparam("account"), _OTHERS.c.reserved_concurrency.is_not(None))
     .scalar_subquery()
     .label("reserved_total"),
 ).where(functions.c.account_id == sa.bindparam("account"), functions.c.name == sa.bindparam("name"))
@@ -97,7 +97,7 @@ class FunctionRepository:
 
     def reserved_total(self, conn: sa.Connection, *, excluding: str | None = None) -> int:
         query = sa.select(sa.func.coalesce(sa.func.sum(functions.c.reserved_concurrency), 0)).where(
-            functions.c.account_id == self._account
+            functions.c.account_id == self._account, functions.c.reserved_concurrency.is_not(None)
         )
         if excluding is not None:
             query = query.where(functions.c.name != excluding)

@@ -164,6 +164,14 @@ functions = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
 )
+# The functions that reserve concurrency: an account's reserved total reads only these (v0007).
+sa.Index(
+    "ix_functions_reserved",
+    functions.c.account_id,
+    functions.c.reserved_concurrency,
+    sqlite_where=functions.c.reserved_concurrency.is_not(None),
+    postgresql_where=functions.c.reserved_concurrency.is_not(None),
+)
 
 function_versions = sa.Table(
     "function_versions",
