@@ -304,25 +304,23 @@ class Platform:
         system = Principal("silo:housekeeping", self.management_account_id, KeyKind.MANAGEMENT)
         return self.management(system)
 
-    def _delivery_scope(self, account: str) -> Functions:
-        """Queued work acts inside the account it was accepted for, as the platform's delivery principal."""
+    def _delivery_handle(self, account: str) -> AccountHandle:
+        """Queued work (async invocations, deliveries, schedule fires, workflow steps and tasks, TTL
+        sweeps) acts inside the account it was accepted for, as the platform's delivery principal."""
         principal = Principal("silo:delivery", AccountId(account), KeyKind.DELIVERY)
-        return AccountHandle(mint_context(AccountId(account), principal), self.services).functions
+        return AccountHandle(mint_context(AccountId(account), principal), self.services)
+
+    def _delivery_scope(self, account: str) -> Functions:
+        return self._delivery_handle(account).functions
 
     def _events_scope(self, account: str) -> Events:
-        """Deliveries and schedule fires act inside their account as the delivery principal."""
-        principal = Principal("silo:delivery", AccountId(account), KeyKind.DELIVERY)
-        return AccountHandle(mint_context(AccountId(account), principal), self.services).events
+        return self._delivery_handle(account).events
 
     def _workflows_scope(self, account: str) -> Workflows:
-        """Workflow steps and tasks act inside their execution's account as the delivery principal."""
-        principal = Principal("silo:delivery", AccountId(account), KeyKind.DELIVERY)
-        return AccountHandle(mint_context(AccountId(account), principal), self.services).workflows
+        return self._delivery_handle(account).workflows
 
     def _tables_scope(self, account: str) -> Tables:
-        """TTL sweeps act inside their account as the delivery principal."""
-        principal = Principal("silo:delivery", AccountId(account), KeyKind.DELIVERY)
-        return AccountHandle(mint_context(AccountId(account), principal), self.services).tables
+        return self._delivery_handle(account).tables
 
     def _deliver_stream(self, account: str, function: str, event: dict[str, Any]) -> None:
         """A table stream batch, run by its function (synchronously: a failure retries the batch)."""
