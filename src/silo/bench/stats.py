@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 import tempfile
@@ -24,10 +25,12 @@ def percentile(values: Sequence[float], pct: float) -> float:
 @contextmanager
 def scratch_settings(**overrides: object) -> Iterator[Settings]:
     """Settings for a throwaway platform: a temporary ``SILO_HOME`` (0711, so function code under
-    it is reachable) and, on PostgreSQL, a schema of its own that is dropped afterwards."""
+    it is reachable), the sandbox ``SILO_SANDBOX`` names (default ``auto``) and, on PostgreSQL, a
+    schema of its own that is dropped afterwards."""
+    sandbox = Settings.from_env({"SILO_SANDBOX": os.environ.get("SILO_SANDBOX", "")}).sandbox
     home = Path(tempfile.mkdtemp(prefix="silo-bench-"))
     home.chmod(0o711)
-    settings = Settings(home=home, runtime_dir=home / "runtime").with_(**overrides)
+    settings = Settings(home=home, runtime_dir=home / "runtime", sandbox=sandbox).with_(**overrides)
     if settings.database_url is not None:
         settings = settings.with_(database_schema=f"silo_bench_{secrets.token_hex(4)}")
     try:

@@ -57,3 +57,18 @@ def test_bench_events_prints_the_issue_fields() -> None:
     parsed = json.loads(out.output.strip().splitlines()[-1])
     assert (parsed["rules"], parsed["events"], parsed["delivered_events"]) == (50, 500, 20)
     assert parsed["match_events_per_s"] > 0 and parsed["delivered_events_per_s"] > 0
+
+
+def test_throwaway_platforms_take_the_sandbox_silo_sandbox_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    from silo.bench.stats import scratch_settings
+    from silo.errors import ValidationError
+
+    monkeypatch.setenv("SILO_SANDBOX", "rlimits-only")
+    with scratch_settings() as settings:
+        assert settings.sandbox == "rlimits-only"
+    monkeypatch.delenv("SILO_SANDBOX")
+    with scratch_settings() as settings:
+        assert settings.sandbox == "auto"
+    monkeypatch.setenv("SILO_SANDBOX", "chroot")
+    with pytest.raises(ValidationError, match="SILO_SANDBOX"), scratch_settings():
+        pass
