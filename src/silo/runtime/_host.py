@@ -160,9 +160,10 @@ class RuntimeHost:
     def claim(self) -> Claim | None:
         """Wake a spare for an environment whose function is not known yet.
 
-        For a caller about to look a function up that has no idle environment here: the spare takes
-        its user id and says HELLO meanwhile, and ``invoke(..., claim=...)`` hands it the function.
-        None when no spare can be had now (``invoke`` then forks as usual). A claim is used up by
+        For a caller about to look a function up that has no idle environment here: a claim made
+        ahead (``ready``: already its own user, HELLO read) when there is one, else a spare that takes
+        its user id and says HELLO meanwhile; ``invoke(..., claim=...)`` hands it the function. None
+        when no spare can be had now (``invoke`` then forks as usual). A claim is used up by
         ``invoke``; one that is not must be given to ``release``.
         """
         while True:
