@@ -71,6 +71,8 @@ class StreamQueue:
             .execution_options(**_X)
         )
         with self._store.write() as conn:  # its own claim: a key's records wait for the earlier ones
+            if conn.dialect.name == "postgresql":  # nodes claim different records (and so keys)
+                query = query.with_for_update(skip_locked=True, of=R)
             batches = _batches(conn.execute(query).all(), limit)
             self._rows.lease(conn, _keys(batches), now + lease)
         return batches
