@@ -1,13 +1,15 @@
-"""``ManagementHandle``: the management plane. Reaching into an account goes through ``assume``."""
+"""``ManagementHandle``: the management plane. Reaching into an account goes through ``assume``.
+
+The handle reads through the services itself; its changes, each audited, are made by one
+collaborator per area: accounts (``management_accounts``), keys and assumed sessions
+(``management_keys``), OUs and guardrails (``management_org``), the dead-letter queue
+(``management_dlq``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
-
-import sqlalchemy as sa
 
 from silo.accounts import (
     Account,
@@ -18,31 +20,22 @@ from silo.accounts import (
     OrganizationalUnit,
     Principal,
     account_id,
-    mint_context,
 )
 from silo.audit import AuditEntry
 from silo.credentials import AccessKey, IssuedKey
 from silo.dlq import DeadLetter, DeadLetterFilter, RedriveBatch, Redriven
-from silo.errors import Conflict, ValidationError
 from silo.guardrails import AttachedPolicy, Guardrail
-from silo.platform.account import AccountHandle
 from silo.platform.account_factory import AccountRequest
 from silo.platform.fleet_audit import AuditedFleet
+from silo.platform.management_accounts import AccountAdmin
+from silo.platform.management_audit import AuditTrail
+from silo.platform.management_dlq import DeadLetterAdmin
+from silo.platform.management_keys import AssumedSession, KeyAdmin
+from silo.platform.management_org import OrganizationAdmin
 from silo.platform.provisioning import Provisioning
 from silo.platform.services import Services
-from silo.store import utcnow
 from silo.store.pages import Page
 from silo.workflows.models import ExecutionInfo
-
-MAX_SESSION = timedelta(hours=12)
-
-
-@dataclass(frozen=True, slots=True)
-class AssumedSession:
-    """The result of ``assume``: a handle bound to the account, and a session key for the API."""
-
-    handle: AccountHandle
-    key: IssuedKey
 
 
 class ManagementHandle:
@@ -50,31 +43,23 @@ class ManagementHandle:
 
     def __init__(self, principal: Principal, services: Services) -> None:
         self.principal = principal
-        self._services = services
-        self._store = services.store
         self._registry = services.registry
         self._ous = services.ous
         self._keys = services.keys
         self._guardrails = services.guardrails
         self._audit = services.audit
-        self._facts = services.facts
         self._dlq = services.dlq
+        trail = AuditTrail(principal, services.store, services.audit)
+        self._account_admin = AccountAdmin(services, trail)
+        self._key_admin = KeyAdmin(principal, services, trail)
+        self._org_admin = OrganizationAdmin(services, trail)
+        self._dlq_admin = DeadLetterAdmin(services, trail)
         self.provisioning = Provisioning(principal, services)
-        self.fleet = AuditedFleet(
-            services.fleet, lambda action, details: self._audit_now(action, None, details)
-        )
+        self.fleet = AuditedFleet(services.fleet, lambda action, details: trail.now(action, None, details))
 
     # --- accounts -------------------------------------------------------------------------------
     def create_accounts(self, specs: Sequence[AccountSpec]) -> list[Account]:
-        made = self._registry.create_many(specs)
-        with self._store.write() as conn:
-            for account in made[:100]:
-                self._record(conn, "accounts:Create", account.account_id, details={"name": account.name})
-            if len(made) > 100:
-                self._record(conn, "accounts:CreateBatch", None, details={"count": len(made)})
-            self._services.account_events.changed(conn, "Create", made)
-        self.fleet.accounts_placed([a.account_id for a in made])
-        return made
+        return self._account_admin.create(specs)
 
     def create_account(self, spec: AccountSpec) -> Account:
         """Create an account directly, ACTIVE at once (bulk creation and tests); a tenant's account
@@ -86,15 +71,7 @@ class ManagementHandle:
     ) -> tuple[AccountRequest, ExecutionInfo]:
         """Make an account through the account factory workflow; waits up to ``wait_seconds`` for
         it to be ready. The request holds the new account's first key (shown only here)."""
-        request = self._services.factory.request(spec, guardrails=guardrails)
-        with self._store.write() as conn:
-            self._record(
-                conn,
-                "accounts:Request",
-                None,
-                details={"name": spec.name, "execution": request.execution_arn, "key_id": request.key_id},
-            )
-        return request, self._services.factory.wait(request, wait_seconds)
+        return self._account_admin.request(spec, guardrails, wait_seconds)
 
     def describe_account(self, account: str) -> Account:
         return self._registry.get(account_id(account))
@@ -114,58 +91,31 @@ class ManagementHandle:
         )
 
     def suspend_account(self, account: str, reason: str = "") -> Account:
-        return self._change_status(account, AccountStatus.SUSPENDED, [AccountStatus.ACTIVE], reason)
+        return self._account_admin.suspend(account, reason)
 
     def reactivate_account(self, account: str, reason: str = "") -> Account:
-        return self._change_status(account, AccountStatus.ACTIVE, [AccountStatus.SUSPENDED], reason)
+        return self._account_admin.reactivate(account, reason)
 
     def close_account(self, account: str, reason: str = "") -> Account:
         """Close: the account's keys stop working; its data stays readable here until purged."""
-        closed = self._change_status(
-            account, AccountStatus.CLOSED, [AccountStatus.ACTIVE, AccountStatus.SUSPENDED], reason
-        )
-        with self._store.write() as conn:
-            self._keys.revoke_all(conn, closed.account_id)
-        self._services.housekeeper.poke()  # its retention clock is now running
-        return closed
+        return self._account_admin.close(account, reason)
 
     def move_account(self, account: str, ou_id: str) -> Account:
-        moved = self._registry.move(account_id(account), ou_id)
-        self._facts.invalidate(moved.account_id)
-        with self._store.write() as conn:
-            self._record(conn, "accounts:Move", moved.account_id, details={"ou_id": ou_id})
-            self._services.account_events.changed(conn, "Move", [moved])
-        self.fleet.accounts_placed([moved.account_id])
-        return moved
+        return self._account_admin.move(account, ou_id)
 
     def tag_account(self, account: str, tags: Mapping[str, str], remove: Sequence[str] = ()) -> Account:
-        tagged = self._registry.tag(account_id(account), tags, remove)
-        self._audit_now("accounts:Tag", tagged.account_id, {"set": dict(tags), "remove": list(remove)})
-        return tagged
+        return self._account_admin.tag(account, tags, remove)
 
     def set_concurrency_limit(self, account: str, limit: int) -> Account:
-        changed = self._registry.set_concurrency_limit(account_id(account), limit)
-        self._facts.invalidate(changed.account_id)
-        with self._store.write() as conn:
-            self._record(conn, "accounts:SetConcurrencyLimit", changed.account_id, details={"limit": limit})
-        return changed
+        return self._account_admin.set_concurrency_limit(account, limit)
 
     def purge_expired_accounts(self, now: datetime | None = None) -> list[AccountId]:
         """Purge closed accounts past their retention; detached and audited in the purge's transaction."""
-
-        def record(conn: sa.Connection, purged: list[AccountId]) -> None:
-            for gone in purged:
-                self._guardrails.detach_all(conn, gone)
-                self._record(conn, "accounts:Purge", gone)
-            self._services.account_events.changed(conn, "Purge", purged)
-
-        return self._registry.purge_expired(now, record=record)
+        return self._account_admin.purge_expired(now)
 
     # --- organizational units ----------------------------------------------------------------
     def create_ou(self, name: str, parent_id: str | None = None) -> OrganizationalUnit:
-        made = self._ous.create(name, parent_id)
-        self._audit_now("ous:Create", None, {"ou_id": made.ou_id, "name": name})
-        return made
+        return self._org_admin.create_ou(name, parent_id)
 
     def describe_ou(self, ou_id: str) -> OrganizationalUnit:
         return self._ous.get(ou_id)
@@ -180,29 +130,14 @@ class ManagementHandle:
         return self._ous.root()
 
     def rename_ou(self, ou_id: str, name: str) -> OrganizationalUnit:
-        renamed = self._ous.rename(ou_id, name)
-        self._audit_now("ous:Rename", None, {"ou_id": ou_id, "name": name})
-        return renamed
+        return self._org_admin.rename_ou(ou_id, name)
 
     def delete_ou(self, ou_id: str) -> None:
-        self._ous.delete(ou_id)
-        with self._store.write() as conn:
-            self._guardrails.detach_all(conn, ou_id)
-            self._record(conn, "ous:Delete", None, details={"ou_id": ou_id})
-        self._facts.invalidate()
+        self._org_admin.delete_ou(ou_id)
 
     # --- keys -----------------------------------------------------------------------------------
     def create_management_key(self, name: str) -> IssuedKey:
-        with self._store.write() as conn:
-            issued = self._keys.issue(
-                self.principal.account_id,
-                KeyKind.MANAGEMENT,
-                name,
-                created_by=self.principal.key_id,
-                conn=conn,
-            )
-            self._record(conn, "keys:CreateManagementKey", None, details={"key_id": issued.key.key_id})
-        return issued
+        return self._key_admin.create_management_key(name)
 
     def list_management_keys(
         self, *, include_revoked: bool = False, limit: int | None = None, next_token: str | None = None
@@ -216,32 +151,13 @@ class ManagementHandle:
         )
 
     def rotate_management_key(self, key_id: str, *, grace_seconds: int = 0) -> IssuedKey:
-        issued = self._keys.rotate(
-            self.principal.account_id, key_id, kind=KeyKind.MANAGEMENT, grace_seconds=grace_seconds
-        )
-        self._audit_now("keys:RotateManagementKey", None, {"key_id": key_id, "new_key_id": issued.key.key_id})
-        return issued
+        return self._key_admin.rotate_management_key(key_id, grace_seconds)
 
     def revoke_management_key(self, key_id: str) -> AccessKey:
-        live = self._keys.list(self.principal.account_id, KeyKind.MANAGEMENT, limit=1000).items
-        if all(k.key_id == key_id for k in live):
-            raise Conflict(
-                "refusing to revoke the last active management key: the fleet would have no manager"
-            )
-        revoked = self._keys.revoke(self.principal.account_id, key_id, kind=KeyKind.MANAGEMENT)
-        self._audit_now("keys:RevokeManagementKey", None, {"key_id": key_id})
-        return revoked
+        return self._key_admin.revoke_management_key(key_id)
 
     def issue_account_key(self, account: str, name: str) -> IssuedKey:
-        target = self._active(account)
-        with self._store.write() as conn:
-            issued = self._keys.issue(
-                target.account_id, KeyKind.ACCOUNT, name, created_by=self.principal.key_id, conn=conn
-            )
-            self._record(
-                conn, "keys:IssueAccountKey", target.account_id, details={"key_id": issued.key.key_id}
-            )
-        return issued
+        return self._key_admin.issue_account_key(account, name)
 
     def list_account_keys(
         self,
@@ -261,16 +177,11 @@ class ManagementHandle:
         )
 
     def revoke_account_key(self, account: str, key_id: str) -> AccessKey:
-        target = self._registry.get(account_id(account))
-        revoked = self._keys.revoke(target.account_id, key_id, kind=KeyKind.ACCOUNT)
-        self._audit_now("keys:RevokeAccountKey", target.account_id, {"key_id": key_id})
-        return revoked
+        return self._key_admin.revoke_account_key(account, key_id)
 
     # --- guardrails -----------------------------------------------------------------------------
     def create_guardrail(self, name: str, document: object, description: str = "") -> Guardrail:
-        made = self._guardrails.create(name, document, description)
-        self._audit_now("guardrails:Create", None, {"policy_id": made.policy_id, "name": name})
-        return made
+        return self._org_admin.create_guardrail(name, document, description)
 
     def describe_guardrail(self, policy_id: str) -> Guardrail:
         return self._guardrails.get(policy_id)
@@ -281,39 +192,16 @@ class ManagementHandle:
     def update_guardrail(
         self, policy_id: str, *, document: object = None, description: str | None = None
     ) -> Guardrail:
-        updated = self._guardrails.update(policy_id, document=document, description=description)
-        self._facts.invalidate()
-        self._audit_now("guardrails:Update", None, {"policy_id": policy_id})
-        return updated
+        return self._org_admin.update_guardrail(policy_id, document, description)
 
     def delete_guardrail(self, policy_id: str) -> None:
-        self._guardrails.delete(policy_id)
-        self._audit_now("guardrails:Delete", None, {"policy_id": policy_id})
+        self._org_admin.delete_guardrail(policy_id)
 
     def attach_guardrail(self, policy_id: str, target_id: str) -> Guardrail:
-        self._check_target(target_id)
-        attached = self._guardrails.attach(policy_id, target_id)
-        self._facts.invalidate()
-        with self._store.write() as conn:
-            self._record(
-                conn,
-                "guardrails:Attach",
-                _account_or_none(target_id),
-                details={"policy_id": policy_id, "target": target_id},
-            )
-        return attached
+        return self._org_admin.attach_guardrail(policy_id, target_id)
 
     def detach_guardrail(self, policy_id: str, target_id: str) -> Guardrail:
-        detached = self._guardrails.detach(policy_id, target_id)
-        self._facts.invalidate()
-        with self._store.write() as conn:
-            self._record(
-                conn,
-                "guardrails:Detach",
-                _account_or_none(target_id),
-                details={"policy_id": policy_id, "target": target_id},
-            )
-        return detached
+        return self._org_admin.detach_guardrail(policy_id, target_id)
 
     def effective_guardrails(self, account: str) -> list[AttachedPolicy]:
         found, path = self._registry.ou_path(account_id(account))
@@ -333,21 +221,11 @@ class ManagementHandle:
         return self._dlq.get_fleet(account_id(account), entry_id)
 
     def purge_dead_letters(self, filters: DeadLetterFilter) -> int:
-        account = _account_or_none(filters.account_id or "")
-        return self._dlq.purge(
-            filters,
-            record=lambda conn, count: self._record(conn, "dlq:Purge", account, details={"count": count}),
-        )
+        return self._dlq_admin.purge(filters)
 
     def expire_dead_letters(self, now: datetime | None = None) -> int:
         """Delete entries older than the retention period (the housekeeper calls this when one is due)."""
-
-        def record(conn: sa.Connection, count: int) -> None:
-            if count:
-                days = self._dlq.retention.days
-                self._record(conn, "dlq:PurgeExpired", None, details={"count": count, "retention_days": days})
-
-        return self._dlq.expire(now, record=record)
+        return self._dlq_admin.expire(now)
 
     def redrive_dead_letter(self, account: str, entry_id: str, *, force: bool = False) -> Redriven:
         """Send one entry's payload back to its original target, inside the entry's own account.
@@ -355,20 +233,11 @@ class ManagementHandle:
         The account is the stored entry's (``account`` only finds the entry); an entry already
         redriven is refused with ``Conflict`` unless ``force``. Audited in the redrive's transaction.
         """
-        return self._dlq.redrive(account_id(account), entry_id, force=force, record=self._record_redrive)
+        return self._dlq_admin.redrive(account, entry_id, force)
 
     def redrive_dead_letters(self, filters: DeadLetterFilter, *, limit: int | None = None) -> RedriveBatch:
         """Redrive up to ``limit`` matching entries that were not redriven yet, oldest first."""
-        if filters.account_id is not None:
-            filters = replace(filters, account_id=account_id(filters.account_id))
-        return self._dlq.redrive_many(filters, limit=limit, record=self._record_redrive)
-
-    def _record_redrive(self, conn: sa.Connection, redriven: Redriven) -> None:
-        entry = redriven.entry
-        details = {"entry_id": entry.entry_id, "target": entry.target, **redriven.detail}
-        if redriven.forced:
-            details["force"] = True
-        self._record(conn, "dlq:Redrive", AccountId(entry.account_id), details=details)
+        return self._dlq_admin.redrive_many(filters, limit)
 
     # --- audit and assume -------------------------------------------------------------------------
     def audit_log(
@@ -394,99 +263,7 @@ class ManagementHandle:
         Suspended and closed accounts may be assumed to read their data (retention); writes stay
         refused by the account handle.
         """
-        if not isinstance(reason, str) or not 3 <= len(reason.strip()) <= 512:
-            raise ValidationError(
-                "reason: say why (3-512 characters); it goes into the audit log", field="reason"
-            )
-        if not timedelta(minutes=1) <= duration <= MAX_SESSION:
-            raise ValidationError("duration_seconds: from 60 to 43200", field="duration_seconds")
-        target = self._registry.get(account_id(account))
-        with self._store.write() as conn:
-            issued = self._keys.issue(
-                target.account_id,
-                KeyKind.SESSION,
-                "assumed-session",
-                created_by=self.principal.key_id,
-                expires_at=utcnow() + duration,
-                conn=conn,
-            )
-            self._record(
-                conn,
-                "accounts:Assume",
-                target.account_id,
-                reason=reason.strip(),
-                details={
-                    "session_key_id": issued.key.key_id,
-                    "duration_seconds": int(duration.total_seconds()),
-                },
-            )
-        session = Principal(
-            issued.key.key_id, target.account_id, KeyKind.SESSION, assumed_by=self.principal.key_id
-        )
-        handle = AccountHandle(mint_context(target.account_id, session), self._services)
-        return AssumedSession(handle, issued)
-
-    # --- helpers ----------------------------------------------------------------------------------
-    def _change_status(
-        self, account: str, status: AccountStatus, allowed_from: list[AccountStatus], reason: str
-    ) -> Account:
-        if not isinstance(reason, str) or len(reason) > 512:
-            raise ValidationError("reason: at most 512 characters", field="reason")
-        changed = self._registry.set_status(account_id(account), status, allowed_from=allowed_from)
-        self._facts.invalidate(changed.account_id)
-        verb = {
-            AccountStatus.ACTIVE: "Reactivate",
-            AccountStatus.SUSPENDED: "Suspend",
-            AccountStatus.CLOSED: "Close",
-        }
-        with self._store.write() as conn:
-            self._record(conn, f"accounts:{verb[status]}", changed.account_id, reason=reason, details={})
-            self._services.account_events.changed(conn, verb[status], [changed], reason=reason)
-        return changed
-
-    def _active(self, account: str) -> Account:
-        found = self._registry.get(account_id(account))
-        if found.status is not AccountStatus.ACTIVE:
-            raise Conflict(f"account {found.account_id} is {found.status.value}", account_id=found.account_id)
-        return found
-
-    def _check_target(self, target_id: str) -> None:
-        if isinstance(target_id, str) and target_id.isdigit():
-            self._registry.get(account_id(target_id, where="target_id"))
-        elif isinstance(target_id, str) and (target_id.startswith("ou-") or target_id.startswith("r-")):
-            self._ous.get(target_id)
-        else:
-            raise ValidationError(
-                f"target_id: a root, OU or account id, got {target_id!r}", field="target_id"
-            )
-
-    def _audit_now(
-        self, action: str, account: AccountId | None, details: dict[str, Any], *, reason: str = ""
-    ) -> None:
-        with self._store.write() as conn:
-            self._record(conn, action, account, reason=reason, details=details)
-
-    def _record(
-        self,
-        conn: Any,
-        action: str,
-        account: AccountId | None,
-        *,
-        reason: str = "",
-        details: dict[str, Any] | None = None,
-    ) -> None:
-        self._audit.record(
-            conn,
-            principal=self.principal.key_id,
-            action=action,
-            account=account,
-            reason=reason,
-            details=details,
-        )
-
-
-def _account_or_none(target_id: str) -> AccountId | None:
-    return AccountId(target_id) if target_id.isdigit() else None
+        return self._key_admin.assume(account, reason, duration)
 
 
 __all__ = ["AssumedSession", "ManagementHandle"]
