@@ -205,6 +205,12 @@ class TransactWriteItems(RequestBody):
     """TransactWriteItems: up to 100 actions, all or nothing."""
 
     TransactItems: list[TransactItem]
+    ClientRequestToken: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=36,
+        description="The same request again within ten minutes is not applied again.",
+    )
 
 
 class TransactGet(RequestBody):

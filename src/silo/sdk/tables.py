@@ -45,7 +45,7 @@ FIELDS: dict[str, frozenset[str]] = {
     "scan": _READ | {"Segment", "TotalSegments"},
     "batch_get_item": frozenset({"RequestItems"}),
     "batch_write_item": frozenset({"RequestItems"}),
-    "transact_write_items": frozenset({"TransactItems"}),
+    "transact_write_items": frozenset({"TransactItems", "ClientRequestToken"}),
     "transact_get_items": frozenset({"TransactItems"}),
 }
 """The parameters of each operation (besides ``TableName``, which the ``Table`` fills in)."""

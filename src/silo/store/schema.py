@@ -625,6 +625,17 @@ kv_stream_records = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
 )
 
+kv_transaction_tokens = sa.Table(
+    "kv_transaction_tokens",
+    metadata,
+    # TransactWriteItems' ClientRequestToken: a token an account used in the last ten minutes, and a
+    # digest of the request it came with (v0008).
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("token", sa.String(36), primary_key=True),
+    sa.Column("request_sha256", sa.String(64), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
 
 def account_owned_tables() -> list[sa.Table]:
     """Tables whose rows belong to one account (``account_id`` leads the primary key)."""

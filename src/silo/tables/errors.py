@@ -67,8 +67,16 @@ class ResourceInUse(SiloError):
     http_status = 400
 
 
+class IdempotentParameterMismatch(SiloError):
+    """A ``ClientRequestToken`` used in the last ten minutes with a different request."""
+
+    code = "IdempotentParameterMismatchException"
+    http_status = 400
+
+
 __all__ = [
     "ConditionalCheckFailed",
+    "IdempotentParameterMismatch",
     "ResourceInUse",
     "ResourceNotFound",
     "TransactionCanceled",

@@ -25,6 +25,7 @@ from silo.tables.expressions import (
 from silo.tables.keys import check_key, encoded_key
 from silo.tables.models import STREAM_VIEWS, StreamSpec, TableInfo, check_table_name
 from silo.tables.repository import TablesRepository, stream_json
+from silo.tables.tokens import TransactionTokens, digest_of, token_of
 from silo.tables.transactions import Transaction, parse_gets
 from silo.tables.values import check_item
 from silo.tables.writes import TableChanges, expires_at, is_expired
@@ -42,6 +43,7 @@ class Tables:
         self._guard = guard
         self._engine = engine
         self._repo = TablesRepository(guard.context)
+        self._tokens = TransactionTokens(guard.context)
 
     @property
     def context(self) -> AccountContext:
@@ -320,10 +322,18 @@ class Tables:
         return {"UnprocessedItems": {}}
 
     def transact_write_items(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """All or nothing; with a ``ClientRequestToken``, the same request again within ten minutes
+        is answered without being applied again (``tokens``)."""
         transaction = Transaction.parse(request)
+        token = token_of(request)
         for name in transaction.tables:
             self._guard.authorize("dynamodb:TransactWriteItems", {"TableName": name})
         with self._engine.store.write() as conn:
+            if token is not None:
+                now, digest = utcnow(), digest_of(request)
+                if self._tokens.already_applied(conn, token, digest, now):
+                    return {}
+                self._tokens.remember(conn, token, digest, now)  # undone with the rest if cancelled
             changed = transaction.run(conn, lambda name: self._changes(conn, name))
             for changes in changed:
                 self._engine.written(conn, changes)

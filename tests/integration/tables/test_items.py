@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
-from silo.platform import AccountHandle
+from silo.platform import AccountHandle, Platform
+from silo.store import utcnow
+from silo.store.schema import kv_transaction_tokens
 from silo.tables.errors import (
     ConditionalCheckFailed,
+    IdempotentParameterMismatch,
     ResourceInUse,
     ResourceNotFound,
     TransactionCanceled,
@@ -262,3 +268,76 @@ def test_a_ttl_turned_on_later_applies_to_the_items_already_there(shop: AccountH
     shop.tables.put_item({"TableName": "orders", "Item": order("ann", 2)})
     shop.tables.update_time_to_live("orders", {"Enabled": True, "AttributeName": "expires"})
     wait_until(lambda: shop.tables.describe_table("orders")["Table"]["ItemCount"] == 1, timeout=10)
+
+
+def test_a_client_request_token_applies_a_transaction_once(shop: AccountHandle, platform: Platform) -> None:
+    tables = shop.tables
+    tables.put_item({"TableName": "orders", "Item": order("ann", 1, amount=10)})
+    add = {
+        "TransactItems": [
+            {
+                "Update": {
+                    "TableName": "orders",
+                    "Key": KEY,
+                    "UpdateExpression": "SET amount = amount + :one",
+                    "ExpressionAttributeValues": {":one": {"N": "1"}},
+                }
+            }
+        ],
+        "ClientRequestToken": "retry-me",
+    }
+    assert tables.transact_write_items(add) == {}
+    assert tables.transact_write_items(add) == {}  # a retry: answered, not applied again
+    assert tables.get_item({"TableName": "orders", "Key": KEY})["Item"]["amount"] == {"N": "11"}
+    other = {**add, "TransactItems": [{"Delete": {"TableName": "orders", "Key": KEY}}]}
+    with pytest.raises(IdempotentParameterMismatch):
+        tables.transact_write_items(other)
+    with platform.store.write() as conn:  # ten minutes later, the token is new again
+        conn.execute(
+            sa.update(kv_transaction_tokens)
+            .where(kv_transaction_tokens.c.account_id == shop.account_id)
+            .values(created_at=utcnow() - timedelta(minutes=11))
+        )
+    tables.transact_write_items(add)
+    assert tables.get_item({"TableName": "orders", "Key": KEY})["Item"]["amount"] == {"N": "12"}
+    tables.transact_write_items({**add, "ClientRequestToken": "another"})
+    assert tables.get_item({"TableName": "orders", "Key": KEY})["Item"]["amount"] == {"N": "13"}
+
+
+def test_a_cancelled_transaction_keeps_no_token(shop: AccountHandle) -> None:
+    tables = shop.tables
+    guarded = {
+        "TransactItems": [
+            {
+                "Put": {
+                    "TableName": "orders",
+                    "Item": order("ann", 1),
+                    "ConditionExpression": "attribute_exists(customer)",
+                }
+            }
+        ],
+        "ClientRequestToken": "t1",
+    }
+    with pytest.raises(TransactionCanceled):
+        tables.transact_write_items(guarded)
+    tables.put_item({"TableName": "orders", "Item": order("ann", 1, amount=99)})
+    tables.transact_write_items(guarded)  # runs again, and now its condition holds
+    assert tables.get_item({"TableName": "orders", "Key": KEY})["Item"]["amount"] == {"N": "10"}
+    with pytest.raises(ValidationException, match="ClientRequestToken"):
+        tables.transact_write_items({**guarded, "ClientRequestToken": "x" * 37})
+
+
+def test_tokens_are_per_account(shop: AccountHandle, tenant: Callable[[str], AccountHandle]) -> None:
+    other = tenant("other")
+    other.tables.create_table(orders_table())
+    put = {
+        "TransactItems": [{"Put": {"TableName": "orders", "Item": order("ann", 1)}}],
+        "ClientRequestToken": "same",
+    }
+    shop.tables.transact_write_items(put)
+    other.tables.transact_write_items(put)  # not a retry of the first account's request
+    assert other.tables.get_item({"TableName": "orders", "Key": KEY})["Item"] == order("ann", 1)
+    mismatch = {**put, "TransactItems": [{"Delete": {"TableName": "orders", "Key": KEY}}]}
+    with pytest.raises(IdempotentParameterMismatch):
+        other.tables.transact_write_items(mismatch)
+    assert shop.tables.get_item({"TableName": "orders", "Key": KEY})["Item"] == order("ann", 1)
