@@ -143,18 +143,9 @@ class EnvironmentProcess:
     def usable(self, hello_wait: float = 0.0) -> bool:
         """(A claim kept ready.) Whether its process is still there, its HELLO read if it came
         (waiting up to ``hello_wait`` for it)."""
-        if self.pid is None and (hello_wait or self.reader.pending()):
-            try:
-                kind, body = self.reader.read(monotonic() + max(hello_wait, 0.05))
-            except Exception:  # EOF, a timeout, a broken frame: not a spare to hand a function
-                return False
-            if kind != proto.HELLO:
-                return False
-            self._hello(body)
-            try:
-                self.pidfd = os.pidfd_open(self.pid or 0)
-            except OSError:
-                return False
+        unread = self.pid is None and (hello_wait or self.reader.pending())
+        if unread and (not self._read_hello(hello_wait) or self.pidfd is None):
+            return False  # EOF, a timeout, a broken frame, or gone: not a spare to hand a function
         if self.pidfd is not None:
             poller = select.poll()
             poller.register(self.pidfd, select.POLLIN)
@@ -406,12 +397,7 @@ class EnvironmentProcess:
         sent yet (a claimed spare), to learn the pid and so confirm the process gone."""
         self.alive = False
         if self.pid is None and (hello_wait or self.reader.pending()):  # its HELLO may be unread
-            with contextlib.suppress(Exception):
-                kind, body = self.reader.read(monotonic() + max(hello_wait, 0.05))
-                if kind == proto.HELLO:
-                    self._hello(body)
-                    with contextlib.suppress(OSError):
-                        self.pidfd = os.pidfd_open(self.pid or 0)
+            self._read_hello(hello_wait)
         self.kill()
         exited = self._wait_exited(self.uid is not None)
         self.sock.close()
@@ -437,6 +423,20 @@ class EnvironmentProcess:
             return bool(poller.poll(EXIT_WAIT_MS))
         finally:
             os.close(pidfd)
+
+    def _read_hello(self, wait: float) -> bool:
+        """Read a HELLO not read yet (waiting up to ``wait``): learn the pid, open a pidfd (left None
+        if the process is already gone). False when no HELLO came."""
+        try:
+            kind, body = self.reader.read(monotonic() + max(wait, 0.05))
+        except Exception:  # EOF, a timeout, a broken frame
+            return False
+        if kind != proto.HELLO:
+            return False
+        self._hello(body)
+        with contextlib.suppress(OSError):
+            self.pidfd = os.pidfd_open(self.pid or 0)
+        return True
 
     def _hello(self, body: bytes) -> int:
         self.pid = pid = int.from_bytes(body[:4], "little", signed=True)
