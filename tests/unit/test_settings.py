@@ -33,3 +33,11 @@ def test_the_sandbox_and_its_shared_directories_are_read_from_the_environment() 
     assert chosen.sandbox_shared_dirs == (Path("/srv/a"), Path("/srv/b"))
     with pytest.raises(ValidationError, match="SILO_SANDBOX must be one of auto, bubblewrap"):
         Settings.from_env({"SILO_SANDBOX": "chroot"})
+
+
+def test_the_sandbox_levels_are_the_runtimes() -> None:
+    """settings.py keeps its own copy (importing the runtime would load it into every CLI call)."""
+    from silo.runtime._limits import SANDBOX_LEVELS as RUNTIME_LEVELS
+    from silo.settings import SANDBOX_LEVELS
+
+    assert SANDBOX_LEVELS == RUNTIME_LEVELS

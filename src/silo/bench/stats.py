@@ -22,15 +22,23 @@ def percentile(values: Sequence[float], pct: float) -> float:
     return ordered[rank]
 
 
+_SANDBOX_VARIABLES = ("SILO_SANDBOX", "SILO_SANDBOX_SHARED_DIRS")
+
+
 @contextmanager
 def scratch_settings(**overrides: object) -> Iterator[Settings]:
     """Settings for a throwaway platform: a temporary ``SILO_HOME`` (0711, so function code under
-    it is reachable), the sandbox ``SILO_SANDBOX`` names (default ``auto``) and, on PostgreSQL, a
-    schema of its own that is dropped afterwards."""
-    sandbox = Settings.from_env({"SILO_SANDBOX": os.environ.get("SILO_SANDBOX", "")}).sandbox
+    it is reachable), the sandbox ``SILO_SANDBOX`` and ``SILO_SANDBOX_SHARED_DIRS`` describe (default
+    ``auto``, none shared) and, on PostgreSQL, a schema of its own that is dropped afterwards."""
+    chosen = Settings.from_env({name: os.environ.get(name, "") for name in _SANDBOX_VARIABLES})
     home = Path(tempfile.mkdtemp(prefix="silo-bench-"))
     home.chmod(0o711)
-    settings = Settings(home=home, runtime_dir=home / "runtime", sandbox=sandbox).with_(**overrides)
+    settings = Settings(
+        home=home,
+        runtime_dir=home / "runtime",
+        sandbox=chosen.sandbox,
+        sandbox_shared_dirs=chosen.sandbox_shared_dirs,
+    ).with_(**overrides)
     if settings.database_url is not None:
         settings = settings.with_(database_schema=f"silo_bench_{secrets.token_hex(4)}")
     try:

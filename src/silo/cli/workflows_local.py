@@ -30,7 +30,6 @@ from silo.errors import ValidationError
 from silo.functions import FunctionSettings, zip_directory
 from silo.platform import AccountHandle, Platform
 from silo.platform.workflow_tasks import FunctionTasks
-from silo.settings import Settings
 from silo.workflows.errors import TASK_FAILED, StatesError
 from silo.workflows.local import TaskHandler
 
@@ -53,13 +52,12 @@ def local_functions(functions_dir: Path) -> Iterator[TaskHandler]:
 
     The platform is closed and its temporary home removed on the way out, whatever happens. The
     functions run in the sandbox ``SILO_SANDBOX`` and ``SILO_SANDBOX_SHARED_DIRS`` describe, as a
-    server's would.
+    server's would (``scratch_settings`` reads them).
 
     Raises:
         ValidationError: a function directory or its ``function.json`` is not valid.
     """
-    chosen = Settings.from_env()
-    with scratch_settings(sandbox=chosen.sandbox, sandbox_shared_dirs=chosen.sandbox_shared_dirs) as settings:
+    with scratch_settings() as settings:
         platform = Platform.open(settings)
         try:
             handle = _account(platform)

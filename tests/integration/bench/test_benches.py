@@ -64,8 +64,11 @@ def test_throwaway_platforms_take_the_sandbox_silo_sandbox_names(monkeypatch: py
     from silo.errors import ValidationError
 
     monkeypatch.setenv("SILO_SANDBOX", "rlimits-only")
+    monkeypatch.setenv("SILO_SANDBOX_SHARED_DIRS", "/srv/shared")
     with scratch_settings() as settings:
         assert settings.sandbox == "rlimits-only"
+        assert [str(d) for d in settings.sandbox_shared_dirs] == ["/srv/shared"]
+    monkeypatch.delenv("SILO_SANDBOX_SHARED_DIRS")
     monkeypatch.delenv("SILO_SANDBOX")
     with scratch_settings() as settings:
         assert settings.sandbox == "auto"
