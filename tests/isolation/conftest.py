@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import pytest
 from fastapi import FastAPI
@@ -37,3 +37,17 @@ def keyed_tenant(root: Api, name: str) -> dict[str, str]:
     """A new account and a key of its own."""
     account = root.account(name)
     return {"account_id": account["account_id"], "token": root.account_key(account["account_id"])}
+
+
+def assert_cases_cover(
+    routes: set[tuple[str, str]], cases: Iterable[tuple[str, str]], what: str = ""
+) -> None:
+    """Every route has an isolation case, and every case a route (``what``: "table " ...)."""
+    assert routes - set(cases) == set(), f"{what}endpoints without an isolation case"
+    assert set(cases) - routes == set(), "isolation cases for endpoints that no longer exist"
+
+
+def caller_as(root: Api, client: TestClient, a: dict[str, str], as_: str) -> Api:
+    """Tenant A's client: with its own account key, or with a session the management plane assumed."""
+    token = a["token"] if as_ == "account key" else root.assume(a["account_id"], "isolation check")
+    return Api(client, token)

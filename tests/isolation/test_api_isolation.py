@@ -20,7 +20,7 @@ from tests.e2e.api.conftest import Api, TestClient, bearer
 from tests.e2e.api.functions_helpers import FUNCTIONS, code_of
 from tests.e2e.api.stacks_helpers import FAST, OPERATIONS, STACK_SETS, STACKS, TEMPLATE, VALIDATE, bundle
 from tests.helpers.functions import wait_until
-from tests.isolation.conftest import api_routes
+from tests.isolation.conftest import api_routes, assert_cases_cover, caller_as
 
 OWN_DLQ = "/v1/account/dead-letters"
 TEST_PATTERN = "/v1/account/events/test-pattern"
@@ -719,8 +719,7 @@ def test_every_endpoint_has_an_isolation_case(app: FastAPI) -> None:
     from tests.isolation.test_workflows_isolation import CASES as WORKFLOW_CASES  # checked there
 
     routes = api_routes(app) - set(WORKFLOW_CASES) - set(TABLE_CASES)
-    assert routes - set(CASES) == set(), "endpoints without an isolation case"
-    assert set(CASES) - routes == set(), "isolation cases for endpoints that no longer exist"
+    assert_cases_cover(routes, CASES)
     for (_, path), case in CASES.items():
         assert isinstance(case, Denied) == path.startswith("/v1/mgmt/"), path
 
@@ -748,8 +747,7 @@ def test_a_cannot_see_or_touch_b_through_any_endpoint(
     tenants: Tenants, client: TestClient, platform: Platform, as_: str, subtests: pytest.Subtests
 ) -> None:
     t = tenants
-    token = t.a["token"] if as_ == "account key" else t.root.assume(t.a["account_id"], "isolation check")
-    caller = Api(client, token)
+    caller = caller_as(t.root, client, t.a, as_)
     # B's state is read through ~30 endpoints, all serving what is stored: while not one row of any
     # table differs from when it last matched ``before``, it cannot differ either. So after each call
     # it is read again (and compared) whenever the call left any row changed, and only then.
