@@ -123,18 +123,25 @@ class EventsEngine:
         self.dispatcher.stop()
 
     # --- schedules ------------------------------------------------------------------------------
-    def schedules_changed(self, account: str, rule: Rule) -> None:
-        """(After the commit.) ``rule`` was put or its state changed: arm it here, tell the others."""
-        if rule.schedule is not None or rule_key(account, rule.bus, rule.name) in self.timer:
-            self.timer.changed(account, rule)
-            if self.sync is not None:
-                self.sync.publish([(account, rule.bus, rule.name)])
+    def schedules_changed(self, account: str, rules: Sequence[Rule]) -> None:
+        """(After the commit.) ``rules`` were put or their state changed: arm them here, and tell the
+        other nodes in one notification."""
+        told: list[RuleKey] = []
+        for rule in rules:
+            if rule.schedule is not None or rule_key(account, rule.bus, rule.name) in self.timer:
+                self.timer.changed(account, rule)
+                told.append((account, rule.bus, rule.name))
+        if self.sync is not None:
+            self.sync.publish(told)
 
-    def schedules_removed(self, account: str, rule: Rule) -> None:
-        if rule.schedule is not None:
-            self.timer.removed(account, rule.bus, rule.name)
-            if self.sync is not None:
-                self.sync.publish([(account, rule.bus, rule.name)])
+    def schedules_removed(self, account: str, rules: Sequence[Rule]) -> None:
+        told: list[RuleKey] = []
+        for rule in rules:
+            if rule.schedule is not None:
+                self.timer.removed(account, rule.bus, rule.name)
+                told.append((account, rule.bus, rule.name))
+        if self.sync is not None:
+            self.sync.publish(told)
 
     def _rearm(self, keys: list[RuleKey]) -> None:
         """(Another node changed these rules.) Arm them as stored, or drop them."""

@@ -103,7 +103,7 @@ class Schedules:
             )
             self._repo.remove_targets(conn, bus, name, [TARGET_ID])
             self._repo.put_targets(conn, bus, name, [checked])
-        self._engine.schedules_changed(self.context.account_id, rule)
+        self._engine.schedules_changed(self.context.account_id, [rule])
         return _schedule(rule, checked)
 
     def get(self, name: str, group: str = "default") -> Schedule:
@@ -136,7 +136,7 @@ class Schedules:
         with self._engine.store.write() as conn:
             self._rule(conn, bus, name)
             rule = self._repo.delete_rule(conn, bus, name, force=True, managed_by=None)
-        self._engine.schedules_removed(self.context.account_id, rule)
+        self._engine.schedules_removed(self.context.account_id, [rule])
 
     def _rule(self, conn: Any, bus: str, name: str) -> Rule:
         try:

@@ -146,7 +146,7 @@ class Events:
                 description=description,
                 managed_by=managed_by,
             )
-        self._engine.schedules_changed(self.context.account_id, rule)
+        self._engine.schedules_changed(self.context.account_id, [rule])
         return rule
 
     def describe_rule(self, name: str, event_bus: str = DEFAULT_BUS) -> Rule:
@@ -174,7 +174,7 @@ class Events:
         self._guard.authorize("events:DeleteRule", {"EventBusName": bus, "RuleName": name})
         with self._engine.store.write() as conn:
             rule = self._repo.delete_rule(conn, bus, name, force=force, managed_by=None)
-        self._engine.schedules_removed(self.context.account_id, rule)
+        self._engine.schedules_removed(self.context.account_id, [rule])
 
     def enable_rule(self, name: str, event_bus: str = DEFAULT_BUS) -> Rule:
         return self._set_state(name, event_bus, RuleState.ENABLED, "events:EnableRule")
@@ -187,7 +187,7 @@ class Events:
         self._guard.authorize(action, {"EventBusName": bus, "RuleName": name})
         with self._engine.store.write() as conn:
             rule = self._repo.set_state(conn, bus, name, state)
-        self._engine.schedules_changed(self.context.account_id, rule)
+        self._engine.schedules_changed(self.context.account_id, [rule])
         return rule
 
     # --- targets --------------------------------------------------------------------------------

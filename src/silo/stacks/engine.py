@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
@@ -38,11 +38,11 @@ TablesChanged = Callable[[str, Iterable[str]], None]
 
 
 class SchedulesListener(Protocol):
-    """Told about each rule a committed deploy put or removed (the events engine's schedule timer)."""
+    """Told about the rules a committed deploy put or removed (the events engine's schedule timer)."""
 
-    def schedules_changed(self, account: str, rule: Rule) -> None: ...
+    def schedules_changed(self, account: str, rules: Sequence[Rule]) -> None: ...
 
-    def schedules_removed(self, account: str, rule: Rule) -> None: ...
+    def schedules_removed(self, account: str, rules: Sequence[Rule]) -> None: ...
 
 
 class StacksEngine:
@@ -72,10 +72,8 @@ class StacksEngine:
         if outcome.tables_changed and self.tables_changed is not None:
             self.tables_changed(account, outcome.tables_changed)
         if self.schedules is not None:
-            for rule in outcome.rules_removed:
-                self.schedules.schedules_removed(account, rule)
-            for rule in outcome.rules_changed:
-                self.schedules.schedules_changed(account, rule)
+            self.schedules.schedules_removed(account, outcome.rules_removed)
+            self.schedules.schedules_changed(account, outcome.rules_changed)
 
     def put_template(self, conn: sa.Connection, body: str) -> str:
         """Store a template body (once per distinct text); returns its sha256."""
